@@ -1,0 +1,246 @@
+//! Generating the traced function: the user's signature token for token, and a body that
+//! starts the span, captures the inputs, runs the user's block, and records the result.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{AttrStyle, Ident, ItemFn, ReturnType};
+
+use crate::bindings::argument_bindings;
+use crate::options::Options;
+use crate::shape::{mentions_impl_trait, shape_of, Shape};
+
+pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream> {
+    if let Some(constness) = &item.sig.constness {
+        return Err(syn::Error::new(
+            constness.span(),
+            "#[traced] cannot go on a `const fn`: a span is made at run time; remove `const`, \
+             or trace the function that calls this one",
+        ));
+    }
+    let bindings = argument_bindings(&item.sig);
+    for skipped in &options.skip {
+        if skipped != "self" && !bindings.iter().any(|name| name == skipped) {
+            let known = bindings
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let known = if known.is_empty() { "none".to_owned() } else { known };
+            return Err(syn::Error::new(
+                skipped.span(),
+                format!(
+                    "`{skipped}` is not an argument of `{}`, so it cannot be skipped; its arguments are {known}",
+                    item.sig.ident
+                ),
+            ));
+        }
+    }
+
+    let krate = options
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::traced), ToTokens::to_token_stream);
+    let private = quote!(#krate::__private);
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = &item;
+    let (outer_attrs, inner_attrs): (Vec<_>, Vec<_>) = attrs
+        .iter()
+        .partition(|attr| matches!(attr.style, AttrStyle::Outer));
+
+    let call_site = call_site(&options, &item, &private);
+    let parent = if options.root {
+        quote!(#private::Parent::Root)
+    } else {
+        quote!(#private::Parent::Current)
+    };
+    let record_input = record_input(&options, &bindings, &private);
+    let record_output = record_output(&options, &private);
+
+    let shape = shape_of(sig);
+    let body = match shape {
+        Shape::Sync | Shape::ImplFuture | Shape::BoxedFuture => {
+            let fake_return = fake_return_edge(&sig.output, matches!(shape, Shape::ImplFuture));
+            let run = quote_spanned!(block.span()=>
+                __traced_call.run(move || { #fake_return #block })
+            );
+            match shape {
+                Shape::Sync => quote! {
+                    let __traced_output = #run;
+                    __traced_call.finish(&__traced_output, #record_output);
+                    __traced_output
+                },
+                Shape::ImplFuture => quote! {
+                    let __traced_future = #run;
+                    #private::Instrumented::new(__traced_call, __traced_future, #record_output)
+                },
+                _ => quote! {
+                    let __traced_future = #run;
+                    #private::Box::pin(#private::Instrumented::new(
+                        __traced_call,
+                        __traced_future,
+                        #record_output,
+                    ))
+                },
+            }
+        }
+        Shape::Async => {
+            let fake_return = fake_return_edge(&sig.output, false);
+            let future = quote_spanned!(block.span()=> async move { #fake_return #block });
+            quote! {
+                #private::Instrumented::new(__traced_call, #future, #record_output).await
+            }
+        }
+    };
+    let mutability = match shape {
+        Shape::Async => quote!(),
+        _ => quote!(mut),
+    };
+
+    Ok(quote! {
+        #(#outer_attrs)*
+        #vis #sig {
+            #(#inner_attrs)*
+            #call_site
+            let #mutability __traced_call = #private::Call::start(&__TRACED_CALL_SITE, #parent);
+            #record_input
+            #body
+        }
+    })
+}
+
+/// The `static` describing the function: name, code location, observation type.
+fn call_site(options: &Options, item: &ItemFn, private: &TokenStream) -> TokenStream {
+    let ident = &item.sig.ident;
+    let function = ident.unraw_string();
+    let name = options
+        .name
+        .as_ref()
+        .map_or_else(|| function.clone(), syn::LitStr::value);
+    let kind = options
+        .as_type
+        .clone()
+        .unwrap_or_else(|| Ident::new("Span", ident.span()));
+    let line = quote_spanned!(ident.span()=> ::core::line!());
+    quote! {
+        static __TRACED_CALL_SITE: #private::CallSite = #private::CallSite {
+            name: #name,
+            function: ::core::concat!(::core::module_path!(), "::", #function),
+            file: ::core::file!(),
+            line: #line,
+            kind: #private::ObservationType::#kind,
+        };
+    }
+}
+
+/// Captures the arguments and evaluates `fields(...)`, only when the span records.
+fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) -> TokenStream {
+    let captured: Vec<&Ident> = if options.capture_input && !options.skip_all {
+        bindings
+            .iter()
+            .filter(|name| !options.skip.iter().any(|skipped| skipped == *name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let inputs = (!captured.is_empty()).then(|| {
+        let names = captured.iter().map(|name| name.unraw_string());
+        quote! {
+            let mut __traced_input = #private::InputObject::new();
+            #( (&&&#private::Capture(&#captured)).__traced_capture(__traced_input.arg(#names)); )*
+            __traced_call.record_input(__traced_input);
+        }
+    });
+    let fields = options.fields.iter().map(|field| {
+        let key = &field.key;
+        let value = &field.value;
+        quote_spanned! {value.span()=>
+            __traced_call.record_field(#key, (&&&&#private::FieldProbe(&(#value))).__traced_field());
+        }
+    });
+    if inputs.is_none() && options.fields.is_empty() {
+        return quote!();
+    }
+    quote! {
+        if __traced_call.is_recording() {
+            #[allow(unused_imports)]
+            use #private::{
+                CaptureDebug as _, CaptureSerialize as _, CaptureTypeName as _, FieldDebug as _,
+                FieldNative as _, FieldSerialize as _, FieldTypeName as _,
+            };
+            #inputs
+            #(#fields)*
+        }
+    }
+}
+
+/// The closure that records a returned value: the output, or the error of an `Err`.
+fn record_output(options: &Options, private: &TokenStream) -> TokenStream {
+    let capture = if options.capture_output {
+        quote! {
+            (&&&#private::Capture(__traced_value)).__traced_capture(__traced_recorder.output())
+        }
+    } else {
+        quote!(let _ = __traced_value;)
+    };
+    quote! {
+        |__traced_recorder: &mut #private::Recorder, __traced_returned| {
+            #[allow(unused_imports)]
+            use #private::{
+                CaptureDebug as _, CaptureSerialize as _, CaptureTypeName as _, ErrorAsRef as _,
+                ErrorAsRefSendSync as _, ErrorDebug as _, ErrorDisplay as _, ErrorStd as _,
+                ErrorTypeName as _, SplitResult as _,
+            };
+            match (&&#private::ResultProbe(__traced_returned)).__traced_split() {
+                #private::Split::Value(__traced_value) => { #capture; }
+                #private::Split::Ok(__traced_value) => { #capture; }
+                #private::Split::Err(__traced_error) => {
+                    __traced_recorder.error((&&&&&&#private::ErrorProbe(__traced_error)).__traced_error());
+                }
+            }
+        }
+    }
+}
+
+/// A `return` of the declared type placed before the user's block, so the block is
+/// checked against that type and a type error points at the user's own line, not at the
+/// generated code. Left out where the type cannot be written in a `let`.
+fn fake_return_edge(output: &ReturnType, is_impl_future: bool) -> TokenStream {
+    let ReturnType::Type(_, ty) = output else {
+        return quote!();
+    };
+    if is_impl_future || mentions_impl_trait(ty) {
+        return quote!();
+    }
+    let fake = format_ident!("__traced_fake_return");
+    quote_spanned! {ty.span()=>
+        #[allow(
+            unknown_lints,
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::let_unit_value,
+            clippy::unreachable,
+            clippy::let_with_type_underscore,
+            clippy::empty_loop,
+            clippy::needless_return
+        )]
+        if false {
+            let #fake: #ty = loop {};
+            return #fake;
+        }
+    }
+}
+
+trait UnrawString {
+    fn unraw_string(&self) -> String;
+}
+
+impl UnrawString for Ident {
+    fn unraw_string(&self) -> String {
+        syn::ext::IdentExt::unraw(self).to_string()
+    }
+}

@@ -1,0 +1,40 @@
+//! The attribute keys `traced` writes, one schema that Langfuse, Arize Phoenix, LangSmith
+//! and OpenTelemetry GenAI tooling all read.
+//!
+//! ```
+//! assert_eq!(traced::attributes::INPUT_VALUE, "input.value");
+//! ```
+
+/// The captured arguments: a JSON object keyed by argument name.
+pub const INPUT_VALUE: &str = "input.value";
+/// The MIME type of [`INPUT_VALUE`]: always `application/json`.
+pub const INPUT_MIME_TYPE: &str = "input.mime_type";
+/// The captured output: JSON, or the text itself when the output is a string.
+pub const OUTPUT_VALUE: &str = "output.value";
+/// The MIME type of [`OUTPUT_VALUE`]: `application/json` or `text/plain`.
+pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
+/// The OpenInference span kind (`LLM`, `TOOL`, `CHAIN`, ...), read by Arize Phoenix.
+pub const OPENINFERENCE_SPAN_KIND: &str = "openinference.span.kind";
+/// The Langfuse observation type (`span`, `generation`, `tool`, ...).
+pub const LANGFUSE_OBSERVATION_TYPE: &str = "langfuse.observation.type";
+/// The fully qualified name of the traced function (`my_crate::module::function`).
+pub const CODE_FUNCTION_NAME: &str = "code.function.name";
+/// The source file of the traced function.
+pub const CODE_FILE_PATH: &str = "code.file.path";
+/// The line of the traced function's name in [`CODE_FILE_PATH`].
+pub const CODE_LINE_NUMBER: &str = "code.line.number";
+/// `true` on a span whose future was dropped before it completed.
+pub const CANCELLED: &str = "traced.cancelled";
+/// `true` on a span whose function panicked.
+pub const PANICKED: &str = "traced.panicked";
+/// The name of the event that records an error or a panic.
+pub const EXCEPTION_EVENT: &str = "exception";
+/// The type of the error, on the [`EXCEPTION_EVENT`].
+pub const EXCEPTION_TYPE: &str = "exception.type";
+/// The error's message with its whole `source()` chain, on the [`EXCEPTION_EVENT`].
+pub const EXCEPTION_MESSAGE: &str = "exception.message";
+
+/// The MIME type of JSON values.
+pub const MIME_JSON: &str = "application/json";
+/// The MIME type of plain text values.
+pub const MIME_TEXT: &str = "text/plain";

@@ -1,0 +1,227 @@
+//! One call of a traced function: its span from start to end, exactly once.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::LazyLock;
+
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{global, Context, InstrumentationScope, KeyValue, Value};
+
+use crate::attributes as attr;
+use crate::capture::{InputObject, OutputValue};
+use crate::current::frames;
+use crate::error_chain::ErrorReport;
+use crate::observation::ObservationType;
+
+/// What the macro knows about a traced function at compile time, kept in a `static`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CallSite {
+    /// The span name.
+    pub name: &'static str,
+    /// `module::path::function`.
+    pub function: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub kind: ObservationType,
+}
+
+impl CallSite {
+    fn attributes(&'static self) -> Vec<KeyValue> {
+        vec![
+            KeyValue::new(attr::CODE_FUNCTION_NAME, self.function),
+            KeyValue::new(attr::CODE_FILE_PATH, self.file),
+            KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(self.line)),
+            KeyValue::new(attr::OPENINFERENCE_SPAN_KIND, self.kind.openinference_kind()),
+            KeyValue::new(attr::LANGFUSE_OBSERVATION_TYPE, self.kind.langfuse_type()),
+        ]
+    }
+}
+
+/// Where a call's span hangs in the trace.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Parent {
+    /// Under the current span (the default).
+    Current,
+    /// At the root of a new trace (`#[traced(root)]`).
+    Root,
+}
+
+static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
+    InstrumentationScope::builder("traced")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build()
+});
+
+/// The span of one call, ended exactly once: by [`Call::finish`], by a panic inside
+/// [`Call::run`], or on drop (a future dropped before it completed).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Call {
+    cx: Context,
+    recording: bool,
+    output_set_by_user: bool,
+    ended: bool,
+}
+
+/// What the macro's generated code records when a call returns.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Recorder {
+    output: OutputValue,
+    error: Option<ErrorReport>,
+}
+
+impl Recorder {
+    pub fn output(&mut self) -> &mut OutputValue {
+        &mut self.output
+    }
+
+    pub fn error(&mut self, report: ErrorReport) {
+        self.error = Some(report);
+    }
+}
+
+impl Call {
+    /// Starts the span through the globally installed tracer provider.
+    pub fn start(site: &'static CallSite, parent: Parent) -> Self {
+        let parent_cx = match parent {
+            Parent::Current => Context::current(),
+            Parent::Root => Context::new(),
+        };
+        let tracer = global::tracer_with_scope(SCOPE.clone());
+        let span = tracer
+            .span_builder(site.name)
+            .with_kind(SpanKind::Internal)
+            .with_attributes(site.attributes())
+            .start_with_context(&tracer, &parent_cx);
+        let recording = opentelemetry::trace::Span::is_recording(&span);
+        Self {
+            cx: parent_cx.with_span(span),
+            recording,
+            output_set_by_user: false,
+            ended: false,
+        }
+    }
+
+    /// Whether the span records anything: nothing is captured or formatted otherwise.
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
+    /// Records the arguments as `input.value`.
+    pub fn record_input(&self, input: InputObject) {
+        let span = self.cx.span();
+        span.set_attribute(KeyValue::new(attr::INPUT_VALUE, input.finish()));
+        span.set_attribute(KeyValue::new(attr::INPUT_MIME_TYPE, attr::MIME_JSON));
+    }
+
+    /// Records one `fields(key = value)` attribute.
+    pub fn record_field(&self, key: &'static str, value: Value) {
+        self.cx.span().set_attribute(KeyValue::new(key, value));
+    }
+
+    /// Runs `body` with the span current. A panic is recorded, ends the span, and goes on
+    /// unchanged.
+    pub fn run<R>(&mut self, body: impl FnOnce() -> R) -> R {
+        let result = {
+            let _attached = self.cx.clone().attach();
+            let _frame = frames::enter(self.cx.span().span_context().span_id(), &mut self.output_set_by_user);
+            catch_unwind(AssertUnwindSafe(body))
+        };
+        match result {
+            Ok(value) => value,
+            Err(payload) => {
+                self.end_with_panic(Some(&*payload));
+                resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Records the returned value (output or error) and ends the span.
+    pub fn finish<T: ?Sized>(&mut self, value: &T, record: impl FnOnce(&mut Recorder, &T)) {
+        if self.ended {
+            return;
+        }
+        if self.recording {
+            let mut recorder = Recorder::default();
+            record(&mut recorder, value);
+            let span = self.cx.span();
+            if let Some((text, mime)) = recorder.output.value.take() {
+                if !self.output_set_by_user {
+                    span.set_attribute(KeyValue::new(attr::OUTPUT_VALUE, text));
+                    span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
+                }
+            }
+            if let Some(error) = recorder.error {
+                self.record_error(error);
+            }
+        }
+        self.end();
+    }
+
+    fn record_error(&self, error: ErrorReport) {
+        let span = self.cx.span();
+        span.add_event(
+            attr::EXCEPTION_EVENT,
+            vec![
+                KeyValue::new(attr::EXCEPTION_TYPE, error.type_name),
+                KeyValue::new(attr::EXCEPTION_MESSAGE, error.message),
+            ],
+        );
+        span.set_status(Status::Error {
+            description: Cow::Owned(error.display),
+        });
+    }
+
+    fn end_with_panic(&mut self, payload: Option<&(dyn Any + Send)>) {
+        if self.ended {
+            return;
+        }
+        if self.recording {
+            let message = payload.map_or(
+                Cow::Borrowed("panicked while unwinding from another panic"),
+                panic_message,
+            );
+            self.cx.span().set_attribute(KeyValue::new(attr::PANICKED, true));
+            self.record_error(ErrorReport::from_text("panic", format!("panicked: {message}")));
+        }
+        self.end();
+    }
+
+    fn end(&mut self) {
+        self.ended = true;
+        self.cx.span().end();
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        if std::thread::panicking() {
+            // A panic outside `run`, e.g. in a user's `Serialize` while capturing.
+            self.end_with_panic(None);
+        } else {
+            if self.recording {
+                self.cx.span().set_attribute(KeyValue::new(attr::CANCELLED, true));
+            }
+            self.end();
+        }
+    }
+}
+
+/// The text of a panic payload (`panic!("...")` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn Any + Send)) -> Cow<'static, str> {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        Cow::Borrowed(text)
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        Cow::Owned(text.clone())
+    } else {
+        Cow::Borrowed("Box<dyn Any>")
+    }
+}

@@ -1,0 +1,11 @@
+//! Turning arguments, outputs, errors and fields into span attributes, by the rules of
+//! the design: JSON for `Serialize`, else Debug text, else the type name.
+
+mod json_text;
+mod probe;
+mod sink;
+
+#[doc(hidden)]
+pub use probe::*;
+#[doc(hidden)]
+pub use sink::{InputObject, OutputValue, ValueSink};

@@ -1,0 +1,150 @@
+//! Where a captured value goes: into the JSON object of the inputs, or into the output.
+
+use std::fmt::Debug;
+
+use serde::Serialize;
+
+use super::json_text::push_json_string;
+use crate::attributes::{MIME_JSON, MIME_TEXT};
+
+/// What a captured value is written into. The three methods are the three capture rules:
+/// JSON for `Serialize`, Debug text for `Debug`, the type name for anything else.
+#[doc(hidden)]
+pub trait ValueSink {
+    fn serialize<T: Serialize + ?Sized>(&mut self, value: &T);
+    fn debug<T: Debug + ?Sized>(&mut self, value: &T);
+    fn type_name(&mut self, name: &'static str);
+}
+
+/// Appends `value` as JSON to `out`; a value whose `Serialize` fails is recorded as a
+/// string that says why, so nothing else of the capture is lost.
+fn push_json<T: Serialize + ?Sized>(out: &mut String, value: &T) {
+    match serde_json::to_string(value) {
+        Ok(json) => out.push_str(&json),
+        Err(err) => push_json_string(
+            out,
+            format_args!("<not serializable: {err}: {}>", std::any::type_name::<T>()),
+        ),
+    }
+}
+
+/// The JSON object of a call's arguments, keyed by argument name.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct InputObject {
+    json: String,
+}
+
+impl Default for InputObject {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InputObject {
+    pub fn new() -> Self {
+        let mut json = String::with_capacity(64);
+        json.push('{');
+        Self { json }
+    }
+
+    /// Starts the entry of argument `name`; the value is written through the sink.
+    pub fn arg(&mut self, name: &str) -> &mut Self {
+        if self.json.len() > 1 {
+            self.json.push(',');
+        }
+        push_json_string(&mut self.json, format_args!("{name}"));
+        self.json.push(':');
+        self
+    }
+
+    pub(crate) fn finish(mut self) -> String {
+        self.json.push('}');
+        self.json
+    }
+}
+
+impl ValueSink for InputObject {
+    fn serialize<T: Serialize + ?Sized>(&mut self, value: &T) {
+        push_json(&mut self.json, value);
+    }
+
+    fn debug<T: Debug + ?Sized>(&mut self, value: &T) {
+        push_json_string(&mut self.json, format_args!("{value:?}"));
+    }
+
+    fn type_name(&mut self, name: &'static str) {
+        push_json_string(&mut self.json, format_args!("<{name}>"));
+    }
+}
+
+/// One captured value on its own, with its MIME type: a string is kept as plain text,
+/// anything else as JSON.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct OutputValue {
+    pub(crate) value: Option<(String, &'static str)>,
+}
+
+impl ValueSink for OutputValue {
+    fn serialize<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if std::any::type_name::<T>() == "()" {
+            // A function that returns nothing has no output worth a line.
+            return;
+        }
+        let mut json = String::new();
+        push_json(&mut json, value);
+        self.value = Some(if json.starts_with('"') {
+            match serde_json::from_str::<String>(&json) {
+                Ok(text) => (text, MIME_TEXT),
+                Err(_) => (json, MIME_JSON),
+            }
+        } else {
+            (json, MIME_JSON)
+        });
+    }
+
+    fn debug<T: Debug + ?Sized>(&mut self, value: &T) {
+        self.value = Some((format!("{value:?}"), MIME_TEXT));
+    }
+
+    fn type_name(&mut self, name: &'static str) {
+        self.value = Some((format!("<{name}>"), MIME_TEXT));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Failing;
+    impl Serialize for Failing {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no way"))
+        }
+    }
+
+    #[test]
+    fn input_object_is_valid_json_even_when_a_value_fails() {
+        let mut input = InputObject::new();
+        input.arg("a").serialize(&1);
+        input.arg("b").serialize(&Failing);
+        input.arg("c\"").debug(&"x");
+        let json: serde_json::Value = serde_json::from_str(&input.finish()).unwrap();
+        assert_eq!(json["a"], 1);
+        assert!(json["b"].as_str().unwrap().contains("no way"));
+        assert_eq!(json["c\""], "\"x\"");
+    }
+
+    #[test]
+    fn output_strings_are_text_and_the_rest_json() {
+        let mut out = OutputValue::default();
+        out.serialize("hi\n");
+        assert_eq!(out.value, Some(("hi\n".to_owned(), MIME_TEXT)));
+        out.serialize(&[1, 2]);
+        assert_eq!(out.value, Some(("[1,2]".to_owned(), MIME_JSON)));
+        let mut unit = OutputValue::default();
+        unit.serialize(&());
+        assert_eq!(unit.value, None);
+    }
+}

@@ -1,0 +1,233 @@
+//! The span that is current on this thread: its ids, and a handle to add to it.
+
+use std::borrow::Cow;
+
+use opentelemetry::trace::{SpanId, TraceContextExt};
+use opentelemetry::{Context, Key, KeyValue, Value};
+use serde::Serialize;
+
+use crate::attributes as attr;
+use crate::capture::OutputValue;
+
+/// The frames of traced calls running on this thread, innermost last, so that
+/// [`CurrentSpan::set_output`] can tell the call that its output is already recorded.
+pub(crate) mod frames {
+    use std::cell::RefCell;
+
+    use opentelemetry::trace::SpanId;
+
+    struct Frame {
+        span_id: SpanId,
+        output_set: bool,
+    }
+
+    thread_local! {
+        static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Pushes a frame; the guard pops it and hands back whether the output was set.
+    pub(crate) fn enter(span_id: SpanId, output_set: &mut bool) -> FrameGuard<'_> {
+        let initial = *output_set;
+        FRAMES.with(|frames| {
+            frames.borrow_mut().push(Frame {
+                span_id,
+                output_set: initial,
+            })
+        });
+        FrameGuard { output_set }
+    }
+
+    pub(crate) struct FrameGuard<'a> {
+        output_set: &'a mut bool,
+    }
+
+    impl Drop for FrameGuard<'_> {
+        fn drop(&mut self) {
+            let popped = FRAMES.try_with(|frames| frames.borrow_mut().pop());
+            if let Ok(Some(frame)) = popped {
+                *self.output_set = frame.output_set;
+            }
+        }
+    }
+
+    /// Marks the output of the innermost frame of `span_id` as set by the user.
+    pub(crate) fn mark_output_set(span_id: SpanId) {
+        let _ = FRAMES.try_with(|frames| {
+            if let Some(frame) = frames
+                .borrow_mut()
+                .iter_mut()
+                .rev()
+                .find(|frame| frame.span_id == span_id)
+            {
+                frame.output_set = true;
+            }
+        });
+    }
+}
+
+/// The trace id of the current span, as 32 lowercase hex digits; `None` outside a span.
+///
+/// ```
+/// use traced::traced;
+///
+/// #[traced]
+/// fn work() -> Option<String> {
+///     traced::current_trace_id()
+/// }
+///
+/// assert_eq!(traced::current_trace_id(), None);
+/// // With no tracer provider installed the span is a no-op and has no id either.
+/// assert_eq!(work(), None);
+/// ```
+pub fn current_trace_id() -> Option<String> {
+    Context::map_current(|cx| {
+        let span = cx.span();
+        let ids = span.span_context();
+        ids.is_valid().then(|| format!("{:032x}", ids.trace_id()))
+    })
+}
+
+/// The span id of the current span, as 16 lowercase hex digits; `None` outside a span.
+///
+/// ```
+/// assert_eq!(traced::current_span_id(), None);
+/// ```
+pub fn current_span_id() -> Option<String> {
+    Context::map_current(|cx| {
+        let span = cx.span();
+        let ids = span.span_context();
+        ids.is_valid().then(|| format!("{:016x}", ids.span_id()))
+    })
+}
+
+/// A handle to the current span, to record what the macro cannot see.
+///
+/// ```
+/// use traced::traced;
+///
+/// #[traced]
+/// fn answer(question: &str) -> usize {
+///     let span = traced::current_span();
+///     span.set_attribute("question.length", question.len() as i64);
+///     span.add_event("thinking", []);
+///     span.set_output(&"forty-two");
+///     42
+/// }
+///
+/// assert_eq!(answer("life?"), 42);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CurrentSpan {
+    cx: Context,
+}
+
+/// The span that is current now (a no-op handle outside any span).
+///
+/// ```
+/// let span = traced::current_span();
+/// assert!(!span.is_recording());
+/// ```
+pub fn current_span() -> CurrentSpan {
+    CurrentSpan {
+        cx: Context::current(),
+    }
+}
+
+impl CurrentSpan {
+    /// Whether the span records anything (false outside a span or when not sampled).
+    ///
+    /// ```
+    /// assert!(!traced::current_span().is_recording());
+    /// ```
+    pub fn is_recording(&self) -> bool {
+        self.cx.span().is_recording()
+    }
+
+    fn raw_span_id(&self) -> SpanId {
+        self.cx.span().span_context().span_id()
+    }
+
+    /// Records `value` as the span's output (`output.value`), by the same rules as a
+    /// returned value: text as is, anything else as JSON. A traced function that calls
+    /// this keeps this output instead of its return value.
+    ///
+    /// ```
+    /// traced::current_span().set_output(&serde_json::json!({"answer": 42}));
+    /// ```
+    pub fn set_output<T: Serialize + ?Sized>(&self, value: &T) {
+        if !self.is_recording() {
+            return;
+        }
+        let mut output = OutputValue::default();
+        crate::capture::ValueSink::serialize(&mut output, value);
+        if let Some((text, mime)) = output.value {
+            let span = self.cx.span();
+            span.set_attribute(KeyValue::new(attr::OUTPUT_VALUE, text));
+            span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
+            frames::mark_output_set(self.raw_span_id());
+        }
+    }
+
+    /// Sets an attribute on the span.
+    ///
+    /// ```
+    /// traced::current_span().set_attribute("retries", 2);
+    /// ```
+    pub fn set_attribute(&self, key: impl Into<Key>, value: impl Into<Value>) {
+        if self.is_recording() {
+            self.cx
+                .span()
+                .set_attribute(KeyValue::new(key.into(), value.into()));
+        }
+    }
+
+    /// Adds an event, with attributes, to the span.
+    ///
+    /// ```
+    /// use opentelemetry::KeyValue;
+    /// traced::current_span().add_event("cache miss", [KeyValue::new("key", "user:7")]);
+    /// ```
+    pub fn add_event(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) {
+        if self.is_recording() {
+            self.cx
+                .span()
+                .add_event(name, attributes.into_iter().collect());
+        }
+    }
+
+    /// The trace id of this span (32 lowercase hex digits), `None` for no span.
+    ///
+    /// ```
+    /// assert_eq!(traced::current_span().trace_id(), None);
+    /// ```
+    pub fn trace_id(&self) -> Option<String> {
+        let span = self.cx.span();
+        let ids = span.span_context();
+        ids.is_valid().then(|| format!("{:032x}", ids.trace_id()))
+    }
+
+    /// The id of this span (16 lowercase hex digits), `None` for no span.
+    ///
+    /// ```
+    /// assert_eq!(traced::current_span().span_id(), None);
+    /// ```
+    pub fn span_id(&self) -> Option<String> {
+        let span = self.cx.span();
+        let ids = span.span_context();
+        ids.is_valid().then(|| format!("{:016x}", ids.span_id()))
+    }
+
+    /// The OpenTelemetry context holding this span, e.g. to hand to other OTel code.
+    ///
+    /// ```
+    /// use opentelemetry::trace::TraceContextExt;
+    /// assert!(!traced::current_span().context().has_active_span());
+    /// ```
+    pub fn context(&self) -> &Context {
+        &self.cx
+    }
+}

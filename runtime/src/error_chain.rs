@@ -1,0 +1,79 @@
+//! Describing an error for a span: its type, its Display, and its whole `source()` chain.
+
+use std::error::Error;
+use std::fmt::Write;
+
+/// What the span records of an error.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReport {
+    /// `exception.type`.
+    pub type_name: &'static str,
+    /// The error's own Display: the span status description.
+    pub display: String,
+    /// The Display followed by every `source()`, joined with `: ` — `exception.message`.
+    pub message: String,
+}
+
+/// How many `source()` levels are followed at most, against cyclic or endless chains.
+const MAX_CHAIN: usize = 32;
+
+impl ErrorReport {
+    /// The report of an error and its chain of sources.
+    pub fn from_error(type_name: &'static str, error: &(dyn Error + '_)) -> Self {
+        let display = error.to_string();
+        let mut message = display.clone();
+        let mut source = error.source();
+        let mut depth = 0;
+        while let Some(cause) = source {
+            if depth == MAX_CHAIN {
+                message.push_str(": ...");
+                break;
+            }
+            let _ = write!(message, ": {cause}");
+            source = cause.source();
+            depth += 1;
+        }
+        Self {
+            type_name,
+            display,
+            message,
+        }
+    }
+
+    /// The report of an error that is only text (no `source()` to follow).
+    pub fn from_text(type_name: &'static str, text: String) -> Self {
+        Self {
+            type_name,
+            display: text.clone(),
+            message: text,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl Error for Layer {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn message_holds_the_whole_chain() {
+        let err = Layer("top", Some(Box::new(Layer("mid", Some(Box::new(Layer("root", None)))))));
+        let report = ErrorReport::from_error("Layer", &err);
+        assert_eq!(report.display, "top");
+        assert_eq!(report.message, "top: mid: root");
+    }
+}

@@ -1,0 +1,56 @@
+//! A future that carries its call's span: current only while polled, ended when the
+//! future completes, panics, or is dropped unfinished.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use pin_project_lite::pin_project;
+
+use crate::call::{Call, Recorder};
+
+pin_project! {
+    /// The future returned by a traced `async fn` or `impl Future` function.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct Instrumented<F, C> {
+        #[pin]
+        future: F,
+        call: Call,
+        record_output: Option<C>,
+    }
+}
+
+impl<F, C> Instrumented<F, C>
+where
+    F: Future,
+    C: FnOnce(&mut Recorder, &F::Output),
+{
+    pub fn new(call: Call, future: F, record_output: C) -> Self {
+        Self {
+            future,
+            call,
+            record_output: Some(record_output),
+        }
+    }
+}
+
+impl<F, C> Future for Instrumented<F, C>
+where
+    F: Future,
+    C: FnOnce(&mut Recorder, &F::Output),
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let future = this.future;
+        let polled = this.call.run(|| future.poll(task));
+        if let Poll::Ready(output) = &polled {
+            if let Some(record) = this.record_output.take() {
+                this.call.finish(output, record);
+            }
+        }
+        polled
+    }
+}

@@ -1,0 +1,65 @@
+//! # traced
+//!
+//! Observability for LLM applications, on OpenTelemetry: put `#[traced]` on a function
+//! and every call becomes a span with its inputs, its output or error, panics and
+//! cancellations, nested under the span that called it.
+//!
+//! ```
+//! use traced::traced;
+//!
+//! #[traced(as_type = "tool", fields(unit = "celsius"))]
+//! fn weather(city: &str) -> Result<f64, std::num::ParseFloatError> {
+//!     "21.5".parse()
+//! }
+//!
+//! #[traced(name = "answer")]
+//! async fn answer(question: String) -> String {
+//!     let temperature = weather("Lisbon").unwrap_or_default();
+//!     format!("{question} {temperature}")
+//! }
+//!
+//! let reply = futures::executor::block_on(answer("How warm is it?".into()));
+//! assert_eq!(reply, "How warm is it? 21.5");
+//! ```
+//!
+//! Spans go through the tracer provider installed in `opentelemetry::global`, so any
+//! OpenTelemetry SDK setup (sampler, processors, exporters) applies.
+//!
+//! The options of the attribute are documented on [`traced`](macro@traced).
+
+#![warn(missing_docs)]
+
+mod call;
+mod capture;
+mod current;
+mod error_chain;
+mod instrument;
+mod observation;
+mod spawn;
+
+pub mod attributes;
+
+pub use capture::AttributeValue;
+pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
+pub use observation::{ObservationType, UnknownObservationType};
+#[cfg(feature = "tokio")]
+pub use spawn::spawn;
+pub use spawn::FutureExt;
+
+/// The OpenTelemetry API this crate is built on, re-exported so versions always match.
+pub use opentelemetry;
+
+#[doc = include_str!("traced_attribute.md")]
+pub use traced_macros::traced;
+
+/// What the macro's generated code uses. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::call::{Call, CallSite, Parent, Recorder};
+    pub use crate::capture::*;
+    pub use crate::error_chain::ErrorReport;
+    pub use crate::instrument::Instrumented;
+    pub use crate::observation::ObservationType;
+    pub use ::std::boxed::Box;
+    pub use ::std::pin::Pin;
+}
