@@ -8,7 +8,7 @@ use syn::{AttrStyle, Ident, ItemFn, ReturnType};
 
 use crate::bindings::argument_bindings;
 use crate::options::Options;
-use crate::shape::{mentions_impl_trait, shape_of, Shape};
+use crate::shape::{mentions_impl_trait, result_type, shape_of, Shape};
 
 pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream> {
     if let Some(constness) = &item.sig.constness {
@@ -59,9 +59,9 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
         quote!(#private::Parent::Current)
     };
     let record_input = record_input(&options, &bindings, &private);
-    let record_output = record_output(&options, &private);
-
     let shape = shape_of(sig);
+    let record_output = record_output(&options, result_type(sig, shape), &private);
+
     let body = match shape {
         Shape::Sync | Shape::ImplFuture | Shape::BoxedFuture => {
             let fake_return = fake_return_edge(&sig.output, matches!(shape, Shape::ImplFuture));
@@ -179,7 +179,7 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
 }
 
 /// The closure that records a returned value: the output, or the error of an `Err`.
-fn record_output(options: &Options, private: &TokenStream) -> TokenStream {
+fn record_output(options: &Options, result: Option<syn::Type>, private: &TokenStream) -> TokenStream {
     let capture = if options.capture_output {
         quote! {
             (&&&#private::Capture(__traced_value)).__traced_capture(__traced_recorder.output())
@@ -187,8 +187,9 @@ fn record_output(options: &Options, private: &TokenStream) -> TokenStream {
     } else {
         quote!(let _ = __traced_value;)
     };
+    let returned_type = result.map(|ty| quote!(: &#ty));
     quote! {
-        |__traced_recorder: &mut #private::Recorder, __traced_returned| {
+        |__traced_recorder: &mut #private::Recorder, __traced_returned #returned_type| {
             #[allow(unused_imports)]
             use #private::{
                 CaptureDebug as _, CaptureSerialize as _, CaptureTypeName as _, ErrorAsRef as _,

@@ -87,3 +87,52 @@ pub(crate) fn mentions_impl_trait(ty: &Type) -> bool {
     finder.visit_type(ty);
     finder.0
 }
+
+/// The type a call's result has, when the signature says it in a form that can be
+/// written down again: the return type, or the `Output` of a returned future. The
+/// closure that records the result is annotated with it, so the capture rules are chosen
+/// for the declared type even where the body leaves it to inference.
+pub(crate) fn result_type(sig: &Signature, shape: Shape) -> Option<Type> {
+    let declared = match &sig.output {
+        ReturnType::Default => return Some(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) => &**ty,
+    };
+    let result = match shape {
+        Shape::Sync | Shape::Async => Some(declared.clone()),
+        Shape::ImplFuture => match declared {
+            Type::ImplTrait(imp) => future_output(imp.bounds.iter()),
+            Type::Paren(paren) => match &*paren.elem {
+                Type::ImplTrait(imp) => future_output(imp.bounds.iter()),
+                _ => None,
+            },
+            _ => None,
+        },
+        Shape::BoxedFuture => single_generic(declared, "Pin")
+            .and_then(|boxed| single_generic(boxed, "Box"))
+            .and_then(|inner| match inner {
+                Type::TraitObject(object) => future_output(object.bounds.iter()),
+                _ => None,
+            }),
+    };
+    result.filter(|ty| !mentions_impl_trait(ty))
+}
+
+/// `X` of a `Future<Output = X>` bound.
+fn future_output<'a>(mut bounds: impl Iterator<Item = &'a TypeParamBound>) -> Option<Type> {
+    bounds.find_map(|bound| {
+        let TypeParamBound::Trait(trait_bound) = bound else {
+            return None;
+        };
+        let segment = trait_bound.path.segments.last()?;
+        if segment.ident != "Future" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(assoc.ty.clone()),
+            _ => None,
+        })
+    })
+}
