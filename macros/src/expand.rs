@@ -26,7 +26,11 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
                 .map(|name| format!("`{name}`"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let known = if known.is_empty() { "none".to_owned() } else { known };
+            let known = if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known
+            };
             return Err(syn::Error::new(
                 skipped.span(),
                 format!(
@@ -179,7 +183,11 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
 }
 
 /// The closure that records a returned value: the output, or the error of an `Err`.
-fn record_output(options: &Options, result: Option<syn::Type>, private: &TokenStream) -> TokenStream {
+fn record_output(
+    options: &Options,
+    result: Option<syn::Type>,
+    private: &TokenStream,
+) -> TokenStream {
     let capture = if options.capture_output {
         quote! {
             (&&&#private::Capture(__traced_value)).__traced_capture(__traced_recorder.output())

@@ -63,7 +63,13 @@ impl Parse for Options {
             }
             seen.push(key_name.clone());
             match key_name.as_str() {
-                "name" => options.name = Some(parse_value::<LitStr>(input, &key, "a string, e.g. `name = \"plan trip\"`")?),
+                "name" => {
+                    options.name = Some(parse_value::<LitStr>(
+                        input,
+                        &key,
+                        "a string, e.g. `name = \"plan trip\"`",
+                    )?)
+                }
                 "as_type" => options.as_type = Some(parse_as_type(input, &key)?),
                 "skip" => options.skip = parse_skip(input, &key)?,
                 "skip_all" => options.skip_all = parse_flag(input, &key)?,
@@ -71,13 +77,19 @@ impl Parse for Options {
                 "capture_output" => options.capture_output = parse_bool(input, &key)?,
                 "fields" => options.fields = parse_fields(input, &key)?,
                 "root" => options.root = parse_flag(input, &key)?,
-                "crate" => options.krate = Some(parse_value::<Path>(input, &key, "a path, e.g. `crate = my_crate::traced`")?),
-                _ => {
-                    return Err(syn::Error::new(
-                        key.span(),
-                        format!("unknown option `{key_name}` of #[traced]; the options are {KNOWN_OPTIONS}"),
-                    ))
+                "crate" => {
+                    options.krate = Some(parse_value::<Path>(
+                        input,
+                        &key,
+                        "a path, e.g. `crate = my_crate::traced`",
+                    )?)
                 }
+                _ => return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown option `{key_name}` of #[traced]; the options are {KNOWN_OPTIONS}"
+                    ),
+                )),
             }
             if input.is_empty() {
                 break;
@@ -91,7 +103,10 @@ impl Parse for Options {
 /// `key = <T>`, with an error that says what was expected.
 fn parse_value<T: Parse>(input: ParseStream<'_>, key: &Ident, expected: &str) -> syn::Result<T> {
     if !input.peek(Token![=]) {
-        return Err(syn::Error::new(key.span(), format!("`{key}` needs a value: {expected}")));
+        return Err(syn::Error::new(
+            key.span(),
+            format!("`{key}` needs a value: {expected}"),
+        ));
     }
     input.parse::<Token![=]>()?;
     let value: Expr = input.parse()?;
@@ -104,7 +119,10 @@ fn parse_bool(input: ParseStream<'_>, key: &Ident) -> syn::Result<bool> {
     let value: Lit = parse_value(input, key, &expected)?;
     match value {
         Lit::Bool(LitBool { value, .. }) => Ok(value),
-        other => Err(syn::Error::new(other.span(), format!("`{key}` expects {expected}"))),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{key}` expects {expected}"),
+        )),
     }
 }
 
@@ -195,7 +213,11 @@ impl Parse for Field {
         if !input.peek(Token![=]) {
             return Err(syn::Error::new(
                 key.span(),
-                format!("field `{}` needs a value: write `{} = expression`", key.value(), key.value()),
+                format!(
+                    "field `{}` needs a value: write `{} = expression`",
+                    key.value(),
+                    key.value()
+                ),
             ));
         }
         input.parse::<Token![=]>()?;

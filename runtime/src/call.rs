@@ -33,7 +33,10 @@ impl CallSite {
             KeyValue::new(attr::CODE_FUNCTION_NAME, self.function),
             KeyValue::new(attr::CODE_FILE_PATH, self.file),
             KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(self.line)),
-            KeyValue::new(attr::OPENINFERENCE_SPAN_KIND, self.kind.openinference_kind()),
+            KeyValue::new(
+                attr::OPENINFERENCE_SPAN_KIND,
+                self.kind.openinference_kind(),
+            ),
             KeyValue::new(attr::LANGFUSE_OBSERVATION_TYPE, self.kind.langfuse_type()),
         ]
     }
@@ -129,7 +132,10 @@ impl Call {
     pub fn run<R>(&mut self, body: impl FnOnce() -> R) -> R {
         let result = {
             let _attached = self.cx.clone().attach();
-            let _frame = frames::enter(self.cx.span().span_context().span_id(), &mut self.output_set_by_user);
+            let _frame = frames::enter(
+                self.cx.span().span_context().span_id(),
+                &mut self.output_set_by_user,
+            );
             catch_unwind(AssertUnwindSafe(body))
         };
         match result {
@@ -186,15 +192,24 @@ impl Call {
                 Cow::Borrowed("panicked while unwinding from another panic"),
                 panic_message,
             );
-            self.cx.span().set_attribute(KeyValue::new(attr::PANICKED, true));
-            self.record_error(ErrorReport::from_text("panic", format!("panicked: {message}")));
+            self.cx
+                .span()
+                .set_attribute(KeyValue::new(attr::PANICKED, true));
+            self.record_error(ErrorReport::from_text(
+                "panic",
+                format!("panicked: {message}"),
+            ));
         }
         self.end();
     }
 
     fn end(&mut self) {
         self.ended = true;
-        self.cx.span().end();
+        // A span processor that panics (the SDK's simple processor does when it runs inside
+        // `futures::executor::block_on`) must not take the user's call down with it: the
+        // panic hook has already reported it, and the span is lost, not the program.
+        let span = self.cx.span();
+        let _ = catch_unwind(AssertUnwindSafe(|| span.end()));
     }
 }
 
@@ -208,7 +223,9 @@ impl Drop for Call {
             self.end_with_panic(None);
         } else {
             if self.recording {
-                self.cx.span().set_attribute(KeyValue::new(attr::CANCELLED, true));
+                self.cx
+                    .span()
+                    .set_attribute(KeyValue::new(attr::CANCELLED, true));
             }
             self.end();
         }

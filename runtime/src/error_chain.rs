@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn message_holds_the_whole_chain() {
-        let err = Layer("top", Some(Box::new(Layer("mid", Some(Box::new(Layer("root", None)))))));
+        let err = Layer(
+            "top",
+            Some(Box::new(Layer("mid", Some(Box::new(Layer("root", None)))))),
+        );
         let report = ErrorReport::from_error("Layer", &err);
         assert_eq!(report.display, "top");
         assert_eq!(report.message, "top: mid: root");

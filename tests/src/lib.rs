@@ -49,7 +49,10 @@ pub fn trace(trace_id: TraceId) -> Trace {
 
 /// The finished spans named `name`, in every trace.
 pub fn spans_named(name: &str) -> Vec<SpanData> {
-    finished_spans().into_iter().filter(|span| span.name == name).collect()
+    finished_spans()
+        .into_iter()
+        .filter(|span| span.name == name)
+        .collect()
 }
 
 /// Runs `body` under a fresh root span `harness`, then returns what it returned and the
@@ -90,7 +93,12 @@ impl Trace {
     /// The one span named `name` (panics, with the names present, if not exactly one).
     pub fn span(&self, name: &str) -> &SpanData {
         let found: Vec<&SpanData> = self.spans.iter().filter(|s| s.name == name).collect();
-        assert_eq!(found.len(), 1, "expected one span `{name}` in {:?}", self.names());
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one span `{name}` in {:?}",
+            self.names()
+        );
         found[0]
     }
 
@@ -142,11 +150,15 @@ pub fn attr_str(span: &SpanData, key: &str) -> Option<String> {
 
 /// `input.value` of `span`, parsed.
 pub fn input_json(span: &SpanData) -> serde_json::Value {
-    let text = attr_str(span, "input.value").unwrap_or_else(|| panic!("no input.value on {}", span.name));
+    let text =
+        attr_str(span, "input.value").unwrap_or_else(|| panic!("no input.value on {}", span.name));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("input.value is not JSON: {e}: {text}"))
 }
 
 /// How many attributes named `key` the span has (each must be there once at most).
 pub fn attr_count(span: &SpanData, key: &str) -> usize {
-    span.attributes.iter().filter(|kv| kv.key.as_str() == key).count()
+    span.attributes
+        .iter()
+        .filter(|kv| kv.key.as_str() == key)
+        .count()
 }

@@ -32,7 +32,10 @@ fn every_rule(message: Message, debug: DebugOnly, opaque: Opaque, count: u32) ->
 
 #[test]
 fn inputs_are_json_else_debug_else_type_name() {
-    let message = Message { role: "user", content: "hi".into() };
+    let message = Message {
+        role: "user",
+        content: "hi".into(),
+    };
     let (_, trace) = in_trace(|| every_rule(message, DebugOnly { secret_sauce: 7 }, Opaque, 3));
     let span = trace.span("every_rule");
     assert_eq!(
@@ -44,9 +47,15 @@ fn inputs_are_json_else_debug_else_type_name() {
             "count": 3,
         })
     );
-    assert_eq!(attr_str(span, "input.mime_type").as_deref(), Some("application/json"));
+    assert_eq!(
+        attr_str(span, "input.mime_type").as_deref(),
+        Some("application/json")
+    );
     assert_eq!(attr_str(span, "output.value").as_deref(), Some("5"));
-    assert_eq!(attr_str(span, "output.mime_type").as_deref(), Some("application/json"));
+    assert_eq!(
+        attr_str(span, "output.mime_type").as_deref(),
+        Some("application/json")
+    );
 }
 
 #[traced]
@@ -82,11 +91,23 @@ fn outputs_text_as_text_and_the_rest_as_json() {
         opaque_back();
     });
     let greet = trace.span("greet");
-    assert_eq!(attr_str(greet, "output.value").as_deref(), Some("hello ada"));
-    assert_eq!(attr_str(greet, "output.mime_type").as_deref(), Some("text/plain"));
+    assert_eq!(
+        attr_str(greet, "output.value").as_deref(),
+        Some("hello ada")
+    );
+    assert_eq!(
+        attr_str(greet, "output.mime_type").as_deref(),
+        Some("text/plain")
+    );
     let structured = trace.span("structured");
-    assert_eq!(attr_str(structured, "output.value").as_deref(), Some(r#"{"n":4}"#));
-    assert_eq!(attr_str(structured, "output.mime_type").as_deref(), Some("application/json"));
+    assert_eq!(
+        attr_str(structured, "output.value").as_deref(),
+        Some(r#"{"n":4}"#)
+    );
+    assert_eq!(
+        attr_str(structured, "output.mime_type").as_deref(),
+        Some("application/json")
+    );
     assert_eq!(attr(trace.span("nothing_back"), "output.value"), None);
     assert_eq!(
         attr_str(trace.span("debug_back"), "output.value").as_deref(),
@@ -120,7 +141,10 @@ fn skip_and_capture_switches() {
         with_skip_all("sk-2");
         with_no_capture("sk-3");
     });
-    assert_eq!(input_json(trace.span("with_skip")), json!({"question": "why?"}));
+    assert_eq!(
+        input_json(trace.span("with_skip")),
+        json!({"question": "why?"})
+    );
     assert_eq!(attr(trace.span("with_skip_all"), "input.value"), None);
     let none = trace.span("with_no_capture");
     assert_eq!(attr(none, "input.value"), None);
@@ -133,7 +157,12 @@ struct Point {
 }
 
 #[traced]
-fn destructured((a, b): (u8, u8), Point { x, y: renamed }: Point, [first, ..]: [u8; 3], _: u8) -> i32 {
+fn destructured(
+    (a, b): (u8, u8),
+    Point { x, y: renamed }: Point,
+    [first, ..]: [u8; 3],
+    _: u8,
+) -> i32 {
     i32::from(a) + i32::from(b) + x + renamed + i32::from(first)
 }
 
@@ -160,14 +189,26 @@ fn fields_and_kind(model: &str, prompt: &str) -> usize {
 fn fields_are_typed_attributes_and_as_type_sets_the_kind() {
     let (_, trace) = in_trace(|| fields_and_kind("tiny-1", "hello"));
     let span = trace.span("call the model");
-    assert_eq!(attr(span, "gen_ai.request.model"), Some(&Value::from("tiny-1")));
+    assert_eq!(
+        attr(span, "gen_ai.request.model"),
+        Some(&Value::from("tiny-1"))
+    );
     assert_eq!(attr(span, "prompt.length"), Some(&Value::I64(5)));
     assert_eq!(attr(span, "temperature"), Some(&Value::F64(0.5)));
     assert_eq!(attr(span, "streaming"), Some(&Value::Bool(false)));
     assert_eq!(attr_str(span, "tags").as_deref(), Some(r#"["a","b"]"#));
-    assert_eq!(attr_str(span, "point").as_deref(), Some("DebugOnly { secret_sauce: 2 }"));
-    assert_eq!(attr_str(span, "openinference.span.kind").as_deref(), Some("LLM"));
-    assert_eq!(attr_str(span, "langfuse.observation.type").as_deref(), Some("generation"));
+    assert_eq!(
+        attr_str(span, "point").as_deref(),
+        Some("DebugOnly { secret_sauce: 2 }")
+    );
+    assert_eq!(
+        attr_str(span, "openinference.span.kind").as_deref(),
+        Some("LLM")
+    );
+    assert_eq!(
+        attr_str(span, "langfuse.observation.type").as_deref(),
+        Some("generation")
+    );
 }
 
 #[test]
@@ -199,7 +240,10 @@ fn every_kind_maps_to_both_schemas() {
 fn code_location_is_on_every_span() {
     let (_, trace) = in_trace(|| greet("x"));
     let span = trace.span("greet");
-    assert_eq!(attr_str(span, "code.function.name").as_deref(), Some("capture::greet"));
+    assert_eq!(
+        attr_str(span, "code.function.name").as_deref(),
+        Some("capture::greet")
+    );
     assert!(attr_str(span, "code.file.path").is_some_and(|p| p.ends_with("capture.rs")));
     let line = include_str!("capture.rs")
         .lines()
@@ -234,5 +278,8 @@ fn through_a_reexport(n: u8) -> u8 {
 fn crate_option_finds_the_runtime_through_a_reexport() {
     let (n, trace) = in_trace(|| through_a_reexport(1));
     assert_eq!(n, 2);
-    assert_eq!(input_json(trace.span("through_a_reexport")), json!({"n": 1}));
+    assert_eq!(
+        input_json(trace.span("through_a_reexport")),
+        json!({"n": 1})
+    );
 }

@@ -19,7 +19,10 @@ fn ids_are_lowercase_hex_of_the_current_span_and_none_outside() {
     let span_id = span_id.expect("inside a span");
     assert_eq!(trace_id.len(), 32);
     assert_eq!(span_id.len(), 16);
-    assert!(trace_id.chars().chain(span_id.chars()).all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+    assert!(trace_id
+        .chars()
+        .chain(span_id.chars())
+        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
     assert_eq!(trace_id, format!("{:032x}", span.span_context.trace_id()));
     assert_eq!(span_id, format!("{:016x}", span.span_context.span_id()));
 }
@@ -36,7 +39,10 @@ fn chooses_its_own_output() -> Reply {
     span.set_output("only the text");
     span.set_attribute("retries", 2);
     span.add_event("cache miss", [KeyValue::new("key", "user:7")]);
-    Reply { text: "only the text".into(), tokens: 3 }
+    Reply {
+        text: "only the text".into(),
+        tokens: 3,
+    }
 }
 
 #[traced]
@@ -55,18 +61,35 @@ fn current_span_records_output_attributes_and_events() {
     let (reply, trace) = in_trace(chooses_its_own_output);
     assert_eq!(reply.tokens, 3);
     let span = trace.span("chooses_its_own_output");
-    assert_eq!(attr_str(span, "output.value").as_deref(), Some("only the text"));
-    assert_eq!(attr_count(span, "output.value"), 1, "the returned value does not overwrite it");
+    assert_eq!(
+        attr_str(span, "output.value").as_deref(),
+        Some("only the text")
+    );
+    assert_eq!(
+        attr_count(span, "output.value"),
+        1,
+        "the returned value does not overwrite it"
+    );
     assert_eq!(attr(span, "retries"), Some(&Value::I64(2)));
-    let event = span.events.iter().find(|e| e.name == "cache miss").expect("event recorded");
+    let event = span
+        .events
+        .iter()
+        .find(|e| e.name == "cache miss")
+        .expect("event recorded");
     assert_eq!(event.attributes, vec![KeyValue::new("key", "user:7")]);
 }
 
 #[test]
 fn set_output_belongs_to_the_innermost_span_only() {
     let (_, trace) = in_trace(outer_with_inner_output);
-    assert_eq!(attr_str(trace.span("inner_sets_output"), "output.value").as_deref(), Some(r#"["inner"]"#));
-    assert_eq!(attr_str(trace.span("outer_with_inner_output"), "output.value").as_deref(), Some("1"));
+    assert_eq!(
+        attr_str(trace.span("inner_sets_output"), "output.value").as_deref(),
+        Some(r#"["inner"]"#)
+    );
+    assert_eq!(
+        attr_str(trace.span("outer_with_inner_output"), "output.value").as_deref(),
+        Some("1")
+    );
 }
 
 #[traced]
@@ -80,6 +103,9 @@ async fn async_sets_output() -> u8 {
 async fn set_output_survives_an_await() {
     let (_, trace) = traced_tests::in_trace_async(async_sets_output()).await;
     let span = trace.span("async_sets_output");
-    assert_eq!(attr_str(span, "output.value").as_deref(), Some("set before the await"));
+    assert_eq!(
+        attr_str(span, "output.value").as_deref(),
+        Some("set before the await")
+    );
     assert_eq!(attr_count(span, "output.value"), 1);
 }

@@ -135,8 +135,14 @@ fn every_kind_of_error_is_described() {
     assert_eq!(kind, "std::io::error::Error");
     assert!(message.starts_with("model call failed"), "{message}");
     assert!(message.ends_with("socket timed out"), "{message}");
-    assert_eq!(error_description(trace.span("display_only_error")), "bad input");
-    assert_eq!(error_description(trace.span("debug_only_error")), "DebugOnlyError(4)");
+    assert_eq!(
+        error_description(trace.span("display_only_error")),
+        "bad input"
+    );
+    assert_eq!(
+        error_description(trace.span("debug_only_error")),
+        "DebugOnlyError(4)"
+    );
 }
 
 #[traced]
@@ -165,12 +171,18 @@ fn explode(code: u32) -> u32 {
 fn a_panic_is_recorded_and_goes_on_unchanged() {
     let (caught, trace) = in_trace(|| std::panic::catch_unwind(|| explode(7)));
     let payload = caught.expect_err("the panic reaches the caller");
-    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("engine 7 exploded"));
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("engine 7 exploded")
+    );
     let span = trace.span("explode");
     assert_eq!(error_description(span), "panicked: engine 7 exploded");
     assert_eq!(attr(span, "traced.panicked"), Some(&Value::Bool(true)));
     let (kind, message) = exception(span);
-    assert_eq!((kind.as_str(), message.as_str()), ("panic", "panicked: engine 7 exploded"));
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("panic", "panicked: engine 7 exploded")
+    );
 }
 
 #[traced]
@@ -185,7 +197,10 @@ async fn a_panic_in_a_future_is_recorded_and_goes_on() {
     let (caught, trace) =
         in_trace_async(std::panic::AssertUnwindSafe(explode_later()).catch_unwind()).await;
     let payload = caught.expect_err("the panic reaches the caller");
-    assert_eq!(payload.downcast_ref::<&str>().copied(), Some("static message"));
+    assert_eq!(
+        payload.downcast_ref::<&str>().copied(),
+        Some("static message")
+    );
     let span = trace.span("explode_later");
     assert_eq!(error_description(span), "panicked: static message");
 }
@@ -201,7 +216,10 @@ async fn never_finishes(label: &'static str) -> u8 {
 fn poll_once_and_drop<F: Future>(future: F) {
     let mut future = pin!(future);
     let waker = futures::task::noop_waker();
-    assert!(future.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+    assert!(future
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
 }
 
 #[test]
@@ -220,7 +238,10 @@ fn make_pending() -> impl Future<Output = ()> {
 #[test]
 fn an_impl_future_dropped_unpolled_is_cancelled() {
     let (_, trace) = in_trace(|| drop(make_pending()));
-    assert_eq!(attr(trace.span("make_pending"), "traced.cancelled"), Some(&Value::Bool(true)));
+    assert_eq!(
+        attr(trace.span("make_pending"), "traced.cancelled"),
+        Some(&Value::Bool(true))
+    );
 }
 
 #[test]

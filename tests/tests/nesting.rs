@@ -63,7 +63,10 @@ async fn join_keeps_each_futures_children_apart() {
     let branches = trace.all("branch");
     assert_eq!(branches.len(), 2);
     for branch in branches {
-        assert_eq!(trace.by_id(branch.parent_span_id).map(|p| p.name.as_ref()), Some("harness"));
+        assert_eq!(
+            trace.by_id(branch.parent_span_id).map(|p| p.name.as_ref()),
+            Some("harness")
+        );
         let tag = traced_tests::input_json(branch)["tag"].clone();
         let children: Vec<_> = trace
             .all("leaf")
@@ -113,7 +116,10 @@ async fn plain_tokio_spawn_does_not_leak_the_span_into_the_task() {
     .await;
     let (outer, inner) = outer_and_inner;
     assert!(outer.is_some() && inner.is_some());
-    assert_ne!(outer, inner, "a task spawned without traced::spawn starts its own trace");
+    assert_ne!(
+        outer, inner,
+        "a task spawned without traced::spawn starts its own trace"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,7 +141,11 @@ async fn concurrent_tasks_never_share_parents() {
         let trace = task.await.expect("task ran");
         let harness = trace.span("harness").span_context.span_id();
         let works = trace.all("spawned_work");
-        assert_eq!(works.len(), 3, "exactly this task's three spans in its trace");
+        assert_eq!(
+            works.len(),
+            3,
+            "exactly this task's three spans in its trace"
+        );
         assert!(works.iter().all(|w| w.parent_span_id == harness));
     }
 }
@@ -156,10 +166,19 @@ async fn impl_future_span_covers_the_execution() {
     let (elapsed, trace) = in_trace_async(async { deferred(20).await }).await;
     assert!(elapsed >= 20);
     let span = trace.span("deferred");
-    let lasted = span.end_time.duration_since(span.start_time).expect("end after start");
-    assert!(lasted >= Duration::from_millis(20), "span lasted {lasted:?}");
+    let lasted = span
+        .end_time
+        .duration_since(span.start_time)
+        .expect("end after start");
+    assert!(
+        lasted >= Duration::from_millis(20),
+        "span lasted {lasted:?}"
+    );
     assert_eq!(trace.parent_name("leaf").as_deref(), Some("deferred"));
-    assert_eq!(traced_tests::attr_str(span, "output.value").as_deref(), Some(elapsed.to_string().as_str()));
+    assert_eq!(
+        traced_tests::attr_str(span, "output.value").as_deref(),
+        Some(elapsed.to_string().as_str())
+    );
 }
 
 #[traced(root)]

@@ -64,8 +64,14 @@ fn methods_with_every_kind_of_self() {
     assert_eq!(input_json(trace.span("by_ref")), json!({"hint": "xy"}));
     assert_eq!(input_json(trace.span("by_mut")), json!({"add": 2}));
     assert_eq!(input_json(trace.span("by_value")), json!({"extra": 10}));
-    assert_eq!(input_json(trace.span("borrowed")), json!({"words": ["first"]}));
-    assert_eq!(attr_str(trace.span("borrowed"), "output.value").as_deref(), Some("first"));
+    assert_eq!(
+        input_json(trace.span("borrowed")),
+        json!({"words": ["first"]})
+    );
+    assert_eq!(
+        attr_str(trace.span("borrowed"), "output.value").as_deref(),
+        Some("first")
+    );
     assert_eq!(
         attr_str(trace.span("associated"), "output.value").as_deref(),
         Some("Agent { steps: 1 }")
@@ -77,7 +83,10 @@ async fn async_methods() {
     let mut agent = Agent::default();
     let (steps, trace) = in_trace_async(async { agent.async_by_mut().await }).await;
     assert_eq!(steps, 1);
-    assert_eq!(attr_str(trace.span("async_by_mut"), "output.value").as_deref(), Some("1"));
+    assert_eq!(
+        attr_str(trace.span("async_by_mut"), "output.value").as_deref(),
+        Some("1")
+    );
 }
 
 trait Tool {
@@ -135,9 +144,18 @@ async fn async_trait_methods_cover_the_future() {
     assert_eq!(docs.len(), 2);
     let span = trace.span("retrieve");
     assert_eq!(input_json(span), json!({"query": "rust", "k": 2}));
-    assert_eq!(attr_str(span, "output.value").as_deref(), Some(r#"["rust","rust"]"#));
-    assert_eq!(trace.parent_name("inner_lookup").as_deref(), Some("retrieve"));
-    assert_eq!(attr_str(span, "openinference.span.kind").as_deref(), Some("RETRIEVER"));
+    assert_eq!(
+        attr_str(span, "output.value").as_deref(),
+        Some(r#"["rust","rust"]"#)
+    );
+    assert_eq!(
+        trace.parent_name("inner_lookup").as_deref(),
+        Some("retrieve")
+    );
+    assert_eq!(
+        attr_str(span, "openinference.span.kind").as_deref(),
+        Some("RETRIEVER")
+    );
 }
 
 #[traced]
@@ -169,7 +187,10 @@ fn generics_capture_by_what_their_bounds_allow() {
         json!({"serializable": [1, 2], "debug_only": "DebugOnly", "shown": "\"shown\""})
     );
     // An unbounded `T` is neither known Serialize nor Debug inside the function: type name.
-    assert_eq!(input_json(trace.span("unbounded")), json!({"value": "<u8>"}));
+    assert_eq!(
+        input_json(trace.span("unbounded")),
+        json!({"value": "<u8>"})
+    );
 }
 
 #[traced]
@@ -182,7 +203,10 @@ async fn generic_async<T: serde::Serialize + Send>(value: T) -> T {
 async fn generic_async_functions() {
     let (value, trace) = in_trace_async(generic_async("x")).await;
     assert_eq!(value, "x");
-    assert_eq!(input_json(trace.span("generic_async")), json!({"value": "x"}));
+    assert_eq!(
+        input_json(trace.span("generic_async")),
+        json!({"value": "x"})
+    );
 }
 
 #[traced]

@@ -1,0 +1,6 @@
+#[traced::traced]
+async fn answer() -> String {
+    42
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[traced::traced]
+fn count(words: &[&str]) -> usize {
+    let total: u32 = words.len();
+    total
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[traced::traced(capture_input = "no")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[traced::traced]
+const fn f() -> u8 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[traced::traced(name = "a", name = "b")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[traced::traced(fields(user.id))]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[traced::traced(root = true)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[traced::traced(name = plan_trip)]
+fn f() {}
+
+fn main() {}

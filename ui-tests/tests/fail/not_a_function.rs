@@ -1,0 +1,4 @@
+#[traced::traced]
+struct Config;
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[traced::traced(skip(promt))]
+fn ask(prompt: &str, model: &str) {
+    let _ = (prompt, model);
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[traced::traced(skip = a)]
+fn f(a: u8) {
+    let _ = a;
+}
+
+fn main() {}

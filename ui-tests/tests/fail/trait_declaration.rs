@@ -1,0 +1,6 @@
+trait Tool {
+    #[traced::traced]
+    fn call(&self) -> u8;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[traced::traced(as_type = "llm")]
+fn f() {}
+
+fn main() {}

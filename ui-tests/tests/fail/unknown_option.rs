@@ -1,0 +1,4 @@
+#[traced::traced(nmae = "typo")]
+fn f() {}
+
+fn main() {}
