@@ -63,7 +63,7 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
         quote!(#private::Parent::Current)
     };
     let record_input = record_input(&options, &bindings, &private);
-    let shape = shape_of(sig);
+    let shape = shape_of(sig, options.stream.as_ref(), options.reduce.as_ref())?;
     let record_output = record_output(&options, result_type(sig, shape), &private);
 
     let body = match shape {
@@ -99,10 +99,37 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
                 #private::Instrumented::new(__traced_call, #future, #record_output).await
             }
         }
+        Shape::Stream { is_async, boxed } => {
+            let accumulate = accumulate_item(&options, result_type(sig, shape), &private);
+            let fake_return = fake_return_edge(&sig.output, !boxed);
+            let make = if is_async {
+                quote_spanned!(block.span()=>
+                    __traced_call.run_future(async move { #fake_return #block }).await
+                )
+            } else {
+                quote_spanned!(block.span()=> __traced_call.run(move || { #fake_return #block }))
+            };
+            let wrapped = quote! {
+                #private::TracedStream::new(__traced_call, __traced_started, __traced_stream, #accumulate)
+            };
+            let wrapped = if boxed {
+                quote!(#private::Box::pin(#wrapped))
+            } else {
+                wrapped
+            };
+            quote! {
+                let __traced_stream = #make;
+                #wrapped
+            }
+        }
     };
     let mutability = match shape {
         Shape::Async => quote!(),
         _ => quote!(mut),
+    };
+    let started = match shape {
+        Shape::Stream { .. } => quote!(let __traced_started = #private::Instant::now();),
+        _ => quote!(),
     };
 
     Ok(quote! {
@@ -110,6 +137,7 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
         #vis #sig {
             #(#inner_attrs)*
             #call_site
+            #started
             let #mutability __traced_call = #private::Call::start(&__TRACED_CALL_SITE, #parent);
             #record_input
             #body
@@ -209,6 +237,46 @@ fn record_output(
                 #private::Split::Ok(__traced_value) => { #capture; }
                 #private::Split::Err(__traced_error) => {
                     __traced_recorder.error((&&&&&&#private::ErrorProbe(__traced_error)).__traced_error());
+                }
+            }
+        }
+    }
+}
+
+/// The closure that adds one stream item to the recorded output: the `reduce` function,
+/// or the rules (`Accumulate`, text, JSON, Debug, type name; `Err` items as errors).
+fn accumulate_item(
+    options: &Options,
+    item: Option<syn::Type>,
+    private: &TokenStream,
+) -> TokenStream {
+    let item_type = item.map(|ty| quote!(: &#ty));
+    if let Some(reduce) = &options.reduce {
+        let call = quote_spanned!(reduce.span()=> #reduce(__traced_output, __traced_item));
+        return quote! {
+            |__traced_output: &mut #private::StreamOutput, __traced_item #item_type| { #call }
+        };
+    }
+    let add = if options.capture_output {
+        quote!((&&&&&#private::ChunkProbe(__traced_value)).__traced_chunk(__traced_output))
+    } else {
+        quote!(let _ = __traced_value;)
+    };
+    quote! {
+        |__traced_output: &mut #private::StreamOutput, __traced_item #item_type| {
+            #[allow(unused_imports)]
+            use #private::{
+                ChunkAccumulate as _, ChunkDebug as _, ChunkSerialize as _, ChunkText as _,
+                ChunkTypeName as _, ErrorAsRef as _, ErrorAsRefSendSync as _, ErrorDebug as _,
+                ErrorDisplay as _, ErrorStd as _, ErrorTypeName as _, SplitResult as _,
+            };
+            match (&&#private::ResultProbe(__traced_item)).__traced_split() {
+                #private::Split::Value(__traced_value) => { #add; }
+                #private::Split::Ok(__traced_value) => { #add; }
+                #private::Split::Err(__traced_error) => {
+                    __traced_output.record_error_report(
+                        (&&&&&&#private::ErrorProbe(__traced_error)).__traced_error(),
+                    );
                 }
             }
         }

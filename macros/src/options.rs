@@ -21,7 +21,7 @@ pub(crate) const OBSERVATION_TYPES: &[(&str, &str)] = &[
 ];
 
 const KNOWN_OPTIONS: &str = "`name = \"...\"`, `as_type = \"...\"`, `skip(a, b)`, `skip_all`, \
-`capture_input = false`, `capture_output = false`, `fields(key = expr, ...)`, `root`, `crate = path`";
+`capture_input = false`, `capture_output = false`, `fields(key = expr, ...)`, `root`, `stream`, `reduce = path`, `crate = path`";
 
 /// The options of one `#[traced(...)]`.
 #[derive(Default)]
@@ -35,6 +35,9 @@ pub(crate) struct Options {
     pub(crate) capture_output: bool,
     pub(crate) fields: Vec<Field>,
     pub(crate) root: bool,
+    /// The `stream` keyword, where given.
+    pub(crate) stream: Option<Ident>,
+    pub(crate) reduce: Option<Path>,
     pub(crate) krate: Option<Path>,
 }
 
@@ -77,6 +80,11 @@ impl Parse for Options {
                 "capture_output" => options.capture_output = parse_bool(input, &key)?,
                 "fields" => options.fields = parse_fields(input, &key)?,
                 "root" => options.root = parse_flag(input, &key)?,
+                "stream" => {
+                    parse_flag(input, &key)?;
+                    options.stream = Some(key.clone());
+                }
+                "reduce" => options.reduce = Some(parse_value::<Path>(input, &key, "the path of a function `fn(&mut traced::StreamOutput, &Item)`, e.g. `reduce = join_deltas`")?),
                 "crate" => {
                     options.krate = Some(parse_value::<Path>(
                         input,

@@ -1,7 +1,9 @@
 //! What kind of function the attribute is on, which decides how the span follows it.
 
 use syn::visit::Visit;
-use syn::{GenericArgument, PathArguments, ReturnType, Signature, Type, TypeParamBound};
+use syn::{
+    GenericArgument, Ident, Path, PathArguments, ReturnType, Signature, Type, TypeParamBound,
+};
 
 /// How a call runs, and so how long its span lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,47 +18,94 @@ pub(crate) enum Shape {
     /// `fn ... -> Pin<Box<dyn Future ...>>` (what `#[async_trait]` writes): as `ImplFuture`,
     /// boxed again.
     BoxedFuture,
+    /// A function returning a stream (`impl Stream`, `Pin<Box<dyn Stream>>`, or with the
+    /// `stream` option a `BoxStream`): the span lives until the stream ends or is dropped.
+    Stream {
+        /// An `async fn` whose future gives the stream.
+        is_async: bool,
+        /// The stream is handed back boxed (`Pin<Box<dyn Stream>>`, `BoxStream`).
+        boxed: bool,
+    },
 }
 
-pub(crate) fn shape_of(sig: &Signature) -> Shape {
-    if sig.asyncness.is_some() {
-        return Shape::Async;
+/// The shape of the function, checked against the `stream` and `reduce` options.
+pub(crate) fn shape_of(
+    sig: &Signature,
+    stream_option: Option<&Ident>,
+    reduce: Option<&Path>,
+) -> syn::Result<Shape> {
+    let is_async = sig.asyncness.is_some();
+    let stream = match &sig.output {
+        ReturnType::Type(_, ty) if is_impl_trait_of(ty, "Stream") => Some(false),
+        ReturnType::Type(_, ty) if is_boxed_dyn(ty, "Stream") => Some(true),
+        ReturnType::Type(_, ty) if stream_option.is_some() && is_named_stream(ty) => Some(true),
+        _ => None,
+    };
+    if let Some(boxed) = stream {
+        return Ok(Shape::Stream { is_async, boxed });
     }
-    match &sig.output {
-        ReturnType::Type(_, ty) if is_impl_future(ty) => Shape::ImplFuture,
-        ReturnType::Type(_, ty) if is_boxed_future(ty) => Shape::BoxedFuture,
+    if let Some(keyword) = stream_option {
+        return Err(syn::Error::new(
+            keyword.span(),
+            "`stream` needs a return type that is a stream it can wrap: `impl Stream<Item = T>`, \
+             `Pin<Box<dyn Stream<Item = T> + ...>>` or a `BoxStream<'_, T>` / `LocalBoxStream<'_, T>`",
+        ));
+    }
+    if let Some(reduce) = reduce {
+        return Err(syn::Error::new_spanned(
+            reduce,
+            "`reduce` applies to a function that returns a stream; this one does not \
+             (if it returns a stream type such as `BoxStream`, add the `stream` option)",
+        ));
+    }
+    if is_async {
+        return Ok(Shape::Async);
+    }
+    Ok(match &sig.output {
+        ReturnType::Type(_, ty) if is_impl_trait_of(ty, "Future") => Shape::ImplFuture,
+        ReturnType::Type(_, ty) if is_boxed_dyn(ty, "Future") => Shape::BoxedFuture,
         _ => Shape::Sync,
-    }
+    })
 }
 
-fn bounds_name_future<'a>(mut bounds: impl Iterator<Item = &'a TypeParamBound>) -> bool {
+fn bounds_name<'a>(mut bounds: impl Iterator<Item = &'a TypeParamBound>, name: &str) -> bool {
     bounds.any(|bound| match bound {
         TypeParamBound::Trait(trait_bound) => trait_bound
             .path
             .segments
             .last()
-            .is_some_and(|segment| segment.ident == "Future"),
+            .is_some_and(|segment| segment.ident == name),
         _ => false,
     })
 }
 
-fn is_impl_future(ty: &Type) -> bool {
+/// `impl Name<...> + ...`.
+fn is_impl_trait_of(ty: &Type, name: &str) -> bool {
     match ty {
-        Type::ImplTrait(imp) => bounds_name_future(imp.bounds.iter()),
-        Type::Paren(paren) => is_impl_future(&paren.elem),
+        Type::ImplTrait(imp) => bounds_name(imp.bounds.iter(), name),
+        Type::Paren(paren) => is_impl_trait_of(&paren.elem, name),
         _ => false,
     }
 }
 
-/// `Pin<Box<dyn Future<Output = T> + ...>>`, by any path to `Pin` and `Box`.
-fn is_boxed_future(ty: &Type) -> bool {
+/// `Pin<Box<dyn Name<...> + ...>>`, by any path to `Pin` and `Box`.
+fn is_boxed_dyn(ty: &Type, name: &str) -> bool {
     let Some(boxed) = single_generic(ty, "Pin") else {
         return false;
     };
     let Some(inner) = single_generic(boxed, "Box") else {
         return false;
     };
-    matches!(inner, Type::TraitObject(object) if bounds_name_future(object.bounds.iter()))
+    matches!(inner, Type::TraitObject(object) if bounds_name(object.bounds.iter(), name))
+}
+
+/// A boxed stream named by an alias such as `BoxStream<'a, T>` or `LocalBoxStream<'a, T>`.
+fn is_named_stream(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    path.path.segments.last().is_some_and(|segment| {
+        segment.ident.to_string().ends_with("Stream")
+            && matches!(segment.arguments, PathArguments::AngleBracketed(_))
+    })
 }
 
 /// The type argument of `Name<T>` (the last path segment named `name`).
@@ -99,39 +148,62 @@ pub(crate) fn result_type(sig: &Signature, shape: Shape) -> Option<Type> {
     };
     let result = match shape {
         Shape::Sync | Shape::Async => Some(declared.clone()),
-        Shape::ImplFuture => match declared {
-            Type::ImplTrait(imp) => future_output(imp.bounds.iter()),
-            Type::Paren(paren) => match &*paren.elem {
-                Type::ImplTrait(imp) => future_output(imp.bounds.iter()),
+        Shape::ImplFuture | Shape::BoxedFuture => associated_type(declared, "Future", "Output"),
+        Shape::Stream { .. } => associated_type(declared, "Stream", "Item").or_else(|| {
+            // `BoxStream<'a, T>`: the last type argument.
+            let Type::Path(path) = declared else {
+                return None;
+            };
+            let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+                return None;
+            };
+            args.args.iter().rev().find_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty.clone()),
                 _ => None,
-            },
-            _ => None,
-        },
-        Shape::BoxedFuture => single_generic(declared, "Pin")
-            .and_then(|boxed| single_generic(boxed, "Box"))
-            .and_then(|inner| match inner {
-                Type::TraitObject(object) => future_output(object.bounds.iter()),
-                _ => None,
-            }),
+            })
+        }),
     };
     result.filter(|ty| !mentions_impl_trait(ty))
 }
 
-/// `X` of a `Future<Output = X>` bound.
-fn future_output<'a>(mut bounds: impl Iterator<Item = &'a TypeParamBound>) -> Option<Type> {
+/// `X` of `impl Trait<Assoc = X>` or `Pin<Box<dyn Trait<Assoc = X>>>`.
+fn associated_type(declared: &Type, trait_name: &str, assoc: &str) -> Option<Type> {
+    let declared = match declared {
+        Type::Paren(paren) => &*paren.elem,
+        other => other,
+    };
+    match declared {
+        Type::ImplTrait(imp) => bound_assoc(imp.bounds.iter(), trait_name, assoc),
+        _ => single_generic(declared, "Pin")
+            .and_then(|boxed| single_generic(boxed, "Box"))
+            .and_then(|inner| match inner {
+                Type::TraitObject(object) => bound_assoc(object.bounds.iter(), trait_name, assoc),
+                _ => None,
+            }),
+    }
+}
+
+/// `X` of a `Trait<Assoc = X>` bound.
+fn bound_assoc<'a>(
+    mut bounds: impl Iterator<Item = &'a TypeParamBound>,
+    trait_name: &str,
+    assoc: &str,
+) -> Option<Type> {
     bounds.find_map(|bound| {
         let TypeParamBound::Trait(trait_bound) = bound else {
             return None;
         };
         let segment = trait_bound.path.segments.last()?;
-        if segment.ident != "Future" {
+        if segment.ident != trait_name {
             return None;
         }
         let PathArguments::AngleBracketed(args) = &segment.arguments else {
             return None;
         };
         args.args.iter().find_map(|arg| match arg {
-            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(assoc.ty.clone()),
+            GenericArgument::AssocType(binding) if binding.ident == assoc => {
+                Some(binding.ty.clone())
+            }
             _ => None,
         })
     })

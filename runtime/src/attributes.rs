@@ -27,6 +27,22 @@ pub const CODE_LINE_NUMBER: &str = "code.line.number";
 pub const CANCELLED: &str = "traced.cancelled";
 /// `true` on a span whose function panicked.
 pub const PANICKED: &str = "traced.panicked";
+/// On a stream's span: how many items it yielded.
+pub const STREAM_CHUNKS: &str = "traced.stream.chunks";
+/// On a stream's span: the bytes of output that arrived (text bytes, or JSON of items).
+pub const STREAM_BYTES: &str = "traced.stream.bytes";
+/// On a stream's span: seconds from the call to the end of the stream.
+pub const STREAM_DURATION: &str = "traced.stream.duration";
+/// On a stream's span: `true` when it was dropped before it ended.
+pub const STREAM_CANCELLED: &str = "traced.stream.cancelled";
+/// On a stream's span: `true` when byte items were not UTF-8 (replaced in the output).
+pub const STREAM_INVALID_UTF8: &str = "traced.stream.invalid_utf8";
+/// Seconds from the call to the first item of a stream.
+pub const STREAM_TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chunk";
+/// RFC 3339 time of the first item of a stream (Langfuse's completion start time).
+pub const COMPLETION_START_TIME: &str = "langfuse.observation.completion_start_time";
+/// `true` when the recorded output was cut at the size cap.
+pub const OUTPUT_TRUNCATED: &str = "traced.output.truncated";
 /// The name of the event that records an error or a panic.
 pub const EXCEPTION_EVENT: &str = "exception";
 /// The type of the error, on the [`EXCEPTION_EVENT`].

@@ -10,7 +10,7 @@ use opentelemetry::{global, Context, InstrumentationScope, KeyValue, Value};
 
 use crate::attributes as attr;
 use crate::capture::{InputObject, OutputValue};
-use crate::current::frames;
+use crate::current::frames::{self, UserSet};
 use crate::error_chain::ErrorReport;
 use crate::observation::ObservationType;
 
@@ -65,7 +65,7 @@ static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
 pub struct Call {
     cx: Context,
     recording: bool,
-    output_set_by_user: bool,
+    user_set: UserSet,
     ended: bool,
 }
 
@@ -104,7 +104,7 @@ impl Call {
         Self {
             cx: parent_cx.with_span(span),
             recording,
-            output_set_by_user: false,
+            user_set: UserSet::default(),
             ended: false,
         }
     }
@@ -132,10 +132,7 @@ impl Call {
     pub fn run<R>(&mut self, body: impl FnOnce() -> R) -> R {
         let result = {
             let _attached = self.cx.clone().attach();
-            let _frame = frames::enter(
-                self.cx.span().span_context().span_id(),
-                &mut self.output_set_by_user,
-            );
+            let _frame = frames::enter(self.cx.span().span_context().span_id(), &mut self.user_set);
             catch_unwind(AssertUnwindSafe(body))
         };
         match result {
@@ -157,7 +154,7 @@ impl Call {
             record(&mut recorder, value);
             let span = self.cx.span();
             if let Some((text, mime)) = recorder.output.value.take() {
-                if !self.output_set_by_user {
+                if !self.user_set.contains(UserSet::OUTPUT) {
                     span.set_attribute(KeyValue::new(attr::OUTPUT_VALUE, text));
                     span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
                 }
@@ -170,17 +167,46 @@ impl Call {
     }
 
     fn record_error(&self, error: ErrorReport) {
-        let span = self.cx.span();
-        span.add_event(
+        self.add_exception_event(error.type_name, error.message);
+        self.set_error_status(error.display);
+    }
+
+    /// Adds an `exception` event.
+    pub(crate) fn add_exception_event(&self, type_name: &'static str, message: String) {
+        self.cx.span().add_event(
             attr::EXCEPTION_EVENT,
             vec![
-                KeyValue::new(attr::EXCEPTION_TYPE, error.type_name),
-                KeyValue::new(attr::EXCEPTION_MESSAGE, error.message),
+                KeyValue::new(attr::EXCEPTION_TYPE, type_name),
+                KeyValue::new(attr::EXCEPTION_MESSAGE, message),
             ],
         );
-        span.set_status(Status::Error {
-            description: Cow::Owned(error.display),
+    }
+
+    /// Sets the span status to Error.
+    pub(crate) fn set_error_status(&self, description: String) {
+        self.cx.span().set_status(Status::Error {
+            description: Cow::Owned(description),
         });
+    }
+
+    /// Sets attributes on the span.
+    pub(crate) fn set_attributes(&self, attributes: impl IntoIterator<Item = KeyValue>) {
+        self.cx.span().set_attributes(attributes);
+    }
+
+    /// What the user recorded by hand on this span so far.
+    pub(crate) fn user_set(&self) -> UserSet {
+        self.user_set
+    }
+
+    pub(crate) fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Runs `future` to completion with the span current while it is polled, without
+    /// ending the span (the body of an `async fn` that returns a stream).
+    pub fn run_future<F: std::future::Future>(&mut self, future: F) -> RunFuture<'_, F> {
+        RunFuture { call: self, future }
     }
 
     fn end_with_panic(&mut self, payload: Option<&(dyn Any + Send)>) {
@@ -203,7 +229,7 @@ impl Call {
         self.end();
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         self.ended = true;
         // A span processor that panics (the SDK's simple processor does when it runs inside
         // `futures::executor::block_on`) must not take the user's call down with it: the
@@ -240,5 +266,29 @@ fn panic_message(payload: &(dyn Any + Send)) -> Cow<'static, str> {
         Cow::Owned(text.clone())
     } else {
         Cow::Borrowed("Box<dyn Any>")
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// See [`Call::run_future`].
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct RunFuture<'a, F> {
+        call: &'a mut Call,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for RunFuture<'_, F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        task: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        let future = this.future;
+        this.call.run(|| future.poll(task))
     }
 }

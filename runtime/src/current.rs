@@ -8,50 +8,65 @@ use serde::Serialize;
 
 use crate::attributes as attr;
 use crate::capture::OutputValue;
+use crate::llm::{self, Usage};
 
-/// The frames of traced calls running on this thread, innermost last, so that
-/// [`CurrentSpan::set_output`] can tell the call that its output is already recorded.
+/// The frames of traced calls running on this thread, innermost last, so that what the
+/// user records by hand through [`CurrentSpan`] (an output, a usage) is not written again
+/// by the call when it ends.
 pub(crate) mod frames {
     use std::cell::RefCell;
 
     use opentelemetry::trace::SpanId;
 
+    /// Things the user has recorded by hand on a call's span.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(crate) struct UserSet(u8);
+
+    impl UserSet {
+        pub(crate) const OUTPUT: UserSet = UserSet(1);
+        pub(crate) const USAGE: UserSet = UserSet(2);
+
+        pub(crate) fn contains(self, other: UserSet) -> bool {
+            self.0 & other.0 == other.0
+        }
+    }
+
     struct Frame {
         span_id: SpanId,
-        output_set: bool,
+        user_set: UserSet,
     }
 
     thread_local! {
         static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// Pushes a frame; the guard pops it and hands back whether the output was set.
-    pub(crate) fn enter(span_id: SpanId, output_set: &mut bool) -> FrameGuard<'_> {
-        let initial = *output_set;
-        FRAMES.with(|frames| {
+    /// Pushes a frame; the guard pops it and hands back what the user set meanwhile.
+    pub(crate) fn enter(span_id: SpanId, user_set: &mut UserSet) -> FrameGuard<'_> {
+        let initial = *user_set;
+        let _ = FRAMES.try_with(|frames| {
             frames.borrow_mut().push(Frame {
                 span_id,
-                output_set: initial,
+                user_set: initial,
             })
         });
-        FrameGuard { output_set }
+        FrameGuard { user_set }
     }
 
     pub(crate) struct FrameGuard<'a> {
-        output_set: &'a mut bool,
+        user_set: &'a mut UserSet,
     }
 
     impl Drop for FrameGuard<'_> {
         fn drop(&mut self) {
             let popped = FRAMES.try_with(|frames| frames.borrow_mut().pop());
             if let Ok(Some(frame)) = popped {
-                *self.output_set = frame.output_set;
+                *self.user_set = frame.user_set;
             }
         }
     }
 
-    /// Marks the output of the innermost frame of `span_id` as set by the user.
-    pub(crate) fn mark_output_set(span_id: SpanId) {
+    /// Marks `what` as set by the user on the innermost frame of `span_id`.
+    pub(crate) fn mark(span_id: SpanId, what: UserSet) {
         let _ = FRAMES.try_with(|frames| {
             if let Some(frame) = frames
                 .borrow_mut()
@@ -59,7 +74,7 @@ pub(crate) mod frames {
                 .rev()
                 .find(|frame| frame.span_id == span_id)
             {
-                frame.output_set = true;
+                frame.user_set.0 |= what.0;
             }
         });
     }
@@ -164,7 +179,35 @@ impl CurrentSpan {
             let span = self.cx.span();
             span.set_attribute(KeyValue::new(attr::OUTPUT_VALUE, text));
             span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
-            frames::mark_output_set(self.raw_span_id());
+            frames::mark(self.raw_span_id(), frames::UserSet::OUTPUT);
+        }
+    }
+
+    /// Records the model a generation asks for (`gen_ai.request.model`, and
+    /// `llm.model_name` for OpenInference).
+    ///
+    /// ```
+    /// traced::current_span().set_model("tiny-llm-1");
+    /// ```
+    pub fn set_model(&self, model: impl Into<String>) {
+        if self.is_recording() {
+            let model = model.into();
+            let span = self.cx.span();
+            span.set_attribute(KeyValue::new(llm::OPENINFERENCE_MODEL, model.clone()));
+            span.set_attribute(KeyValue::new(llm::REQUEST_MODEL, model));
+        }
+    }
+
+    /// Records the tokens a generation used (`gen_ai.usage.*`, and `llm.token_count.*`
+    /// for OpenInference). A traced stream whose chunks carry usage keeps this one.
+    ///
+    /// ```
+    /// traced::current_span().set_usage(traced::Usage { input_tokens: 12, output_tokens: 30 });
+    /// ```
+    pub fn set_usage(&self, usage: Usage) {
+        if self.is_recording() {
+            self.cx.span().set_attributes(usage.attributes());
+            frames::mark(self.raw_span_id(), frames::UserSet::USAGE);
         }
     }
 

@@ -34,17 +34,24 @@ mod capture;
 mod current;
 mod error_chain;
 mod instrument;
+mod llm;
 mod observation;
 mod spawn;
+mod stream;
 
 pub mod attributes;
 
 pub use capture::AttributeValue;
 pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
+pub use llm::Usage;
 pub use observation::{ObservationType, UnknownObservationType};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 pub use spawn::FutureExt;
+pub use stream::{
+    set_stream_output_limit, stream_output_limit, Accumulate, StreamOutput,
+    DEFAULT_STREAM_OUTPUT_LIMIT,
+};
 
 /// The OpenTelemetry API this crate is built on, re-exported so versions always match.
 pub use opentelemetry;
@@ -60,6 +67,11 @@ pub mod __private {
     pub use crate::error_chain::ErrorReport;
     pub use crate::instrument::Instrumented;
     pub use crate::observation::ObservationType;
+    pub use crate::stream::{
+        ChunkAccumulate, ChunkDebug, ChunkProbe, ChunkSerialize, ChunkText, ChunkTypeName,
+        StreamOutput, TracedStream,
+    };
     pub use ::std::boxed::Box;
     pub use ::std::pin::Pin;
+    pub use ::std::time::Instant;
 }

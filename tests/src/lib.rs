@@ -162,3 +162,10 @@ pub fn attr_count(span: &SpanData, key: &str) -> usize {
         .filter(|kv| kv.key.as_str() == key)
         .count()
 }
+
+/// The finished spans of the trace that is current now (inside [`in_trace`] or
+/// [`in_trace_async`]), to look at spans before the harness ends.
+pub fn current_trace() -> Trace {
+    let trace_id = Context::map_current(|cx| cx.span().span_context().trace_id());
+    trace(trace_id)
+}

@@ -57,11 +57,18 @@ fn failing(_input: Counted) -> Result<(), DebugCounted> {
     Err(DebugCounted)
 }
 
+#[traced]
+fn counted_stream() -> impl futures::Stream<Item = Counted> {
+    futures::stream::iter([Counted, Counted])
+}
+
 #[test]
 fn nothing_is_serialised_or_formatted_when_not_sampled() {
     let exporter = traced_tests::install(Sampler::AlwaysOff);
     assert!(work(Counted, DebugCounted).is_ok());
     assert!(failing(Counted).is_err());
+    let items = futures::executor::block_on(futures::StreamExt::count(counted_stream()));
+    assert_eq!(items, 2);
     assert_eq!(SERIALIZED.load(Ordering::SeqCst), 0);
     assert_eq!(FORMATTED.load(Ordering::SeqCst), 0);
     assert_eq!(FIELD_EVALUATED.load(Ordering::SeqCst), 0);

@@ -1,0 +1,49 @@
+//! RFC 3339 timestamps (UTC, microseconds) without a date-time dependency.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `t` as `YYYY-MM-DDThh:mm:ss.ffffffZ`. Times before 1970 are written as the epoch.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since_epoch.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        since_epoch.subsec_micros()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        // 2024-02-29T12:34:56.789012Z, a leap day.
+        let t = UNIX_EPOCH + Duration::from_micros(1_709_210_096_789_012);
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56.789012Z");
+        // 2000-03-01, after the century leap day.
+        let t = UNIX_EPOCH + Duration::from_secs(951_868_800);
+        assert_eq!(rfc3339(t), "2000-03-01T00:00:00.000000Z");
+    }
+}
