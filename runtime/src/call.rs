@@ -132,7 +132,10 @@ impl Call {
     pub fn run<R>(&mut self, body: impl FnOnce() -> R) -> R {
         let result = {
             let _attached = self.cx.clone().attach();
-            let _frame = frames::enter(self.cx.span().span_context().span_id(), &mut self.user_set);
+            // Only a recording span can have an output or usage set by hand.
+            let _frame = self.recording.then(|| {
+                frames::enter(self.cx.span().span_context().span_id(), &mut self.user_set)
+            });
             catch_unwind(AssertUnwindSafe(body))
         };
         match result {

@@ -1,0 +1,104 @@
+//! The per-chunk cost of a traced stream against the same stream unwrapped.
+//!
+//! `cargo bench -p traced --bench stream_chunk`. Each iteration drains a stream of
+//! `CHUNKS` text chunks; divan's items/s counter gives the rate per chunk, and the
+//! difference of the medians divided by `CHUNKS` is the wrapper's cost per chunk.
+//! Spans go through the SDK's batch processor into an exporter that discards them (and
+//! counts them, to check that none is dropped).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use divan::counter::ItemsCount;
+use divan::Bencher;
+use futures::stream::{self, Stream, StreamExt};
+use opentelemetry::global;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter};
+use traced::traced;
+
+const CHUNKS: usize = 1_000;
+
+/// Realistic LLM deltas: a few bytes each.
+static WORDS: [&str; 8] = [
+    "The ", "quick ", "brown ", "fox ", "jumps ", "over ", "lazy ", "dogs. ",
+];
+
+fn words() -> impl Iterator<Item = &'static str> {
+    divan::black_box(&WORDS)
+        .iter()
+        .copied()
+        .cycle()
+        .take(CHUNKS)
+}
+
+fn unwrapped() -> impl Stream<Item = &'static str> {
+    stream::iter(words())
+}
+
+#[traced]
+fn wrapped() -> impl Stream<Item = &'static str> {
+    stream::iter(words())
+}
+
+#[derive(Debug, Clone, Default)]
+struct CountingSink(Arc<AtomicUsize>);
+
+impl SpanExporter for CountingSink {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.fetch_add(batch.len(), Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn install(sampler: Sampler) -> (SdkTracerProvider, CountingSink) {
+    let sink = CountingSink::default();
+    let provider = SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_batch_exporter(sink.clone())
+        .build();
+    global::set_tracer_provider(provider.clone());
+    (provider, sink)
+}
+
+/// Polls every item and hands it to `black_box`, so the optimiser cannot skip the stream.
+fn drain(stream: impl Stream<Item = &'static str>) {
+    futures::executor::block_on(stream.for_each(|item| {
+        divan::black_box(item);
+        std::future::ready(())
+    }))
+}
+
+#[divan::bench]
+fn stream_unwrapped(bencher: Bencher) {
+    bencher
+        .counter(ItemsCount::new(CHUNKS))
+        .bench(|| drain(unwrapped()));
+}
+
+#[divan::bench]
+fn stream_traced_sampled(bencher: Bencher) {
+    let (provider, sink) = install(Sampler::AlwaysOn);
+    let mut streams = 0usize;
+    bencher.counter(ItemsCount::new(CHUNKS)).bench_local(|| {
+        streams += 1;
+        drain(wrapped())
+    });
+    let _ = provider.force_flush();
+    let exported = sink.0.load(Ordering::Relaxed);
+    eprintln!("stream_traced_sampled: {streams} spans made, {exported} exported");
+    let _ = provider.shutdown();
+}
+
+#[divan::bench]
+fn stream_traced_unsampled(bencher: Bencher) {
+    let (provider, _sink) = install(Sampler::AlwaysOff);
+    bencher
+        .counter(ItemsCount::new(CHUNKS))
+        .bench(|| drain(wrapped()));
+    let _ = provider.shutdown();
+}
+
+fn main() {
+    divan::main();
+}
