@@ -1,6 +1,6 @@
 //! The names an argument list binds, which are what `input.value` is keyed by.
 
-use syn::{FnArg, Ident, Pat, Signature};
+use syn::{FnArg, Ident, Pat, Signature, Type};
 
 /// Every name bound by the (non-`self`) arguments, in order. A destructured argument
 /// contributes each of its bindings; `_` contributes none.
@@ -38,4 +38,23 @@ fn collect(pat: &Pat, names: &mut Vec<Ident>) {
         }
         _ => {}
     }
+}
+
+/// The argument that carries request headers, by its type: `HeaderMap`, `Request<B>`
+/// (also axum's `Request`) or `Parts`, owned or borrowed.
+pub(crate) fn header_carrier(sig: &Signature) -> Option<Ident> {
+    sig.inputs.iter().find_map(|arg| {
+        let FnArg::Typed(typed) = arg else { return None };
+        let Pat::Ident(binding) = &*typed.pat else { return None };
+        let mut ty = &*typed.ty;
+        while let Type::Reference(reference) = ty {
+            ty = &reference.elem;
+        }
+        let Type::Path(path) = ty else { return None };
+        let last = path.path.segments.last()?;
+        ["HeaderMap", "Request", "Parts"]
+            .iter()
+            .any(|name| last.ident == name)
+            .then(|| binding.ident.clone())
+    })
 }

@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{AttrStyle, Ident, ItemFn, ReturnType};
 
-use crate::bindings::argument_bindings;
+use crate::bindings::{argument_bindings, header_carrier};
 use crate::options::Options;
 use crate::shape::{mentions_impl_trait, result_type, shape_of, Shape};
 
@@ -41,6 +41,27 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
         }
     }
 
+    let carrier = match &options.extract {
+        None => None,
+        Some((_, Some(named))) => {
+            if !bindings.iter().any(|name| name == named) {
+                return Err(syn::Error::new(
+                    named.span(),
+                    format!("`{named}` is not an argument of `{}`; `extract = arg` names the argument that carries the request headers", item.sig.ident),
+                ));
+            }
+            Some(named.clone())
+        }
+        Some((keyword, None)) => Some(header_carrier(&item.sig).ok_or_else(|| {
+            syn::Error::new(
+                keyword.span(),
+                "`extract` found no argument carrying request headers: add one of type `http::HeaderMap`, \
+                 `http::Request<B>` or `http::request::Parts` (axum: `headers: HeaderMap`), or name your own \
+                 with `extract = arg` (its type implements `traced::HeaderCarrier`)",
+            )
+        })?),
+    };
+
     let krate = options
         .krate
         .as_ref()
@@ -59,10 +80,21 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
     let call_site = call_site(&options, &item, &private);
     let parent = if options.root {
         quote!(#private::Parent::Root)
+    } else if let Some(carrier) = &carrier {
+        quote!(#private::Parent::Remote(::core::option::Option::Some(#private::extract(&#carrier))))
+    } else if let Some((_, expr)) = &options.parent {
+        let into = quote_spanned!(expr.span()=> #private::IntoParent::into_parent(#expr));
+        quote!(#private::Parent::Remote(#into))
     } else {
         quote!(#private::Parent::Current)
     };
-    let record_input = record_input(&options, &bindings, &private);
+    // Request headers are never captured whole (they hold credentials).
+    let bindings_to_capture: Vec<Ident> = bindings
+        .iter()
+        .filter(|name| Some(*name) != carrier.as_ref())
+        .cloned()
+        .collect();
+    let record_input = record_input(&options, &bindings_to_capture, &private);
     let shape = shape_of(sig, options.stream.as_ref(), options.reduce.as_ref())?;
     let record_output = record_output(&options, result_type(sig, shape), &private);
 

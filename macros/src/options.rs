@@ -21,7 +21,7 @@ pub(crate) const OBSERVATION_TYPES: &[(&str, &str)] = &[
 ];
 
 const KNOWN_OPTIONS: &str = "`name = \"...\"`, `as_type = \"...\"`, `skip(a, b)`, `skip_all`, \
-`capture_input = false`, `capture_output = false`, `fields(key = expr, ...)`, `root`, `stream`, `reduce = path`, `crate = path`";
+`capture_input = false`, `capture_output = false`, `fields(key = expr, ...)`, `root`, `extract`, `extract = arg`, `parent = expr`, `stream`, `reduce = path`, `crate = path`";
 
 /// The options of one `#[traced(...)]`.
 #[derive(Default)]
@@ -38,6 +38,9 @@ pub(crate) struct Options {
     /// The `stream` keyword, where given.
     pub(crate) stream: Option<Ident>,
     pub(crate) reduce: Option<Path>,
+    /// `extract` (the keyword, and the argument when named).
+    pub(crate) extract: Option<(Ident, Option<Ident>)>,
+    pub(crate) parent: Option<(Ident, Expr)>,
     pub(crate) krate: Option<Path>,
 }
 
@@ -84,6 +87,24 @@ impl Parse for Options {
                     parse_flag(input, &key)?;
                     options.stream = Some(key.clone());
                 }
+                "extract" => {
+                    let named = if input.peek(Token![=]) {
+                        input.parse::<Token![=]>()?;
+                        Some(Ident::parse_any(input).map_err(|_| {
+                            syn::Error::new(input.span(), "`extract = ...` names an argument, e.g. `extract = request`")
+                        })?)
+                    } else {
+                        None
+                    };
+                    options.extract = Some((key.clone(), named));
+                }
+                "parent" => {
+                    if !input.peek(Token![=]) {
+                        return Err(syn::Error::new(key.span(), "`parent` needs a value: `parent = expr` (a `traced::TraceContext`, an `Option` of one, or headers)"));
+                    }
+                    input.parse::<Token![=]>()?;
+                    options.parent = Some((key.clone(), input.parse()?));
+                }
                 "reduce" => options.reduce = Some(parse_value::<Path>(input, &key, "the path of a function `fn(&mut traced::StreamOutput, &Item)`, e.g. `reduce = join_deltas`")?),
                 "crate" => {
                     options.krate = Some(parse_value::<Path>(
@@ -103,6 +124,25 @@ impl Parse for Options {
                 break;
             }
             input.parse::<Token![,]>()?;
+        }
+        if let (Some((extract, _)), Some(_)) = (&options.extract, &options.parent) {
+            return Err(syn::Error::new(
+                extract.span(),
+                "`extract` and `parent` both choose the parent; keep one",
+            ));
+        }
+        if options.root {
+            if let Some(keyword) = options
+                .extract
+                .as_ref()
+                .map(|(k, _)| k)
+                .or(options.parent.as_ref().map(|(k, _)| k))
+            {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    format!("`root` starts a new trace, so `{keyword}` would be ignored; keep one"),
+                ));
+            }
         }
         Ok(options)
     }

@@ -43,6 +43,13 @@ pub const STREAM_TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chun
 pub const COMPLETION_START_TIME: &str = "langfuse.observation.completion_start_time";
 /// `true` when the recorded output was cut at the size cap.
 pub const OUTPUT_TRUNCATED: &str = "traced.output.truncated";
+/// What was wrong with the inbound trace context of a span that had to start a new trace.
+pub const PROPAGATION_PROBLEM: &str = "traced.propagation.problem";
+/// The user of the trace: set by [`TraceAttributes`](crate::TraceAttributes), copied to
+/// every span of the trace and carried to other services in `baggage`.
+pub const USER_ID: &str = "user.id";
+/// The session of the trace, like [`USER_ID`].
+pub const SESSION_ID: &str = "session.id";
 /// The name of the event that records an error or a panic.
 pub const EXCEPTION_EVENT: &str = "exception";
 /// The type of the error, on the [`EXCEPTION_EVENT`].

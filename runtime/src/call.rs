@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::LazyLock;
 
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{global, Context, InstrumentationScope, KeyValue, Value};
 
 use crate::attributes as attr;
@@ -13,6 +13,7 @@ use crate::capture::{InputObject, OutputValue};
 use crate::current::frames::{self, UserSet};
 use crate::error_chain::ErrorReport;
 use crate::observation::ObservationType;
+use crate::trace_wide;
 
 /// What the macro knows about a traced function at compile time, kept in a `static`.
 #[doc(hidden)]
@@ -50,6 +51,9 @@ pub enum Parent {
     Current,
     /// At the root of a new trace (`#[traced(root)]`).
     Root,
+    /// Under a remote parent (`#[traced(extract)]`, `#[traced(parent = ...)]`); `None`
+    /// keeps the current span. A context that was missing or invalid starts a new trace.
+    Remote(Option<crate::propagation::Extracted>),
 }
 
 static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
@@ -90,17 +94,31 @@ impl Recorder {
 impl Call {
     /// Starts the span through the globally installed tracer provider.
     pub fn start(site: &'static CallSite, parent: Parent) -> Self {
+        let mut problems = None;
         let parent_cx = match parent {
-            Parent::Current => Context::current(),
+            Parent::Current | Parent::Remote(None) => Context::current(),
             Parent::Root => Context::new(),
+            Parent::Remote(Some(extracted)) => {
+                if !extracted.problems().is_empty() {
+                    problems = Some(extracted.problems().to_vec());
+                }
+                extracted.to_context()
+            }
         };
         let tracer = global::tracer_with_scope(SCOPE.clone());
-        let span = tracer
+        let mut span = tracer
             .span_builder(site.name)
             .with_kind(SpanKind::Internal)
             .with_attributes(site.attributes())
             .start_with_context(&tracer, &parent_cx);
-        let recording = opentelemetry::trace::Span::is_recording(&span);
+        let recording = span.is_recording();
+        if recording {
+            span.set_attributes(trace_wide::attributes(&parent_cx));
+            if let Some(problems) = problems {
+                let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                span.set_attribute(KeyValue::new(attr::PROPAGATION_PROBLEM, text.join("; ")));
+            }
+        }
         Self {
             cx: parent_cx.with_span(span),
             recording,

@@ -36,14 +36,20 @@ mod error_chain;
 mod instrument;
 mod llm;
 mod observation;
+pub mod propagation;
 mod spawn;
 mod stream;
+mod trace_wide;
 
 pub mod attributes;
 
 pub use capture::AttributeValue;
 pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
 pub use llm::Usage;
+pub use trace_wide::TraceAttributes;
+pub use propagation::{
+    extract, inject, inject_context, Extracted, HeaderCarrier, IntoParent, TraceContext,
+};
 pub use observation::{ObservationType, UnknownObservationType};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
@@ -67,6 +73,7 @@ pub mod __private {
     pub use crate::error_chain::ErrorReport;
     pub use crate::instrument::Instrumented;
     pub use crate::observation::ObservationType;
+    pub use crate::propagation::{extract, IntoParent};
     pub use crate::stream::{
         ChunkAccumulate, ChunkDebug, ChunkProbe, ChunkSerialize, ChunkText, ChunkTypeName,
         StreamOutput, TracedStream,
