@@ -79,9 +79,21 @@ pub struct Call {
 pub struct Recorder {
     output: OutputValue,
     error: Option<ErrorReport>,
+    attributes: Vec<KeyValue>,
+    failure: Option<String>,
 }
 
 impl Recorder {
+    /// An attribute to set when the call ends.
+    pub(crate) fn attribute(&mut self, attribute: KeyValue) {
+        self.attributes.push(attribute);
+    }
+
+    /// Marks the call failed (status Error) without an exception event.
+    pub(crate) fn fail(&mut self, description: String) {
+        self.failure = Some(description);
+    }
+
     pub fn output(&mut self) -> &mut OutputValue {
         &mut self.output
     }
@@ -92,8 +104,23 @@ impl Recorder {
 }
 
 impl Call {
-    /// Starts the span through the globally installed tracer provider.
+    /// Starts the span of a traced function through the globally installed tracer provider.
     pub fn start(site: &'static CallSite, parent: Parent) -> Self {
+        Self::begin(
+            Cow::Borrowed(site.name),
+            SpanKind::Internal,
+            site.attributes(),
+            parent,
+        )
+    }
+
+    /// Starts a span of any name, kind and initial attributes (the integrations' spans).
+    pub(crate) fn begin(
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+        parent: Parent,
+    ) -> Self {
         let mut problems = None;
         let parent_cx = match parent {
             Parent::Current | Parent::Remote(None) => Context::current(),
@@ -107,9 +134,9 @@ impl Call {
         };
         let tracer = global::tracer_with_scope(SCOPE.clone());
         let mut span = tracer
-            .span_builder(site.name)
-            .with_kind(SpanKind::Internal)
-            .with_attributes(site.attributes())
+            .span_builder(name)
+            .with_kind(kind)
+            .with_attributes(attributes)
             .start_with_context(&tracer, &parent_cx);
         let recording = span.is_recording();
         if recording {
@@ -180,8 +207,13 @@ impl Call {
                     span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
                 }
             }
+            if !recorder.attributes.is_empty() {
+                span.set_attributes(recorder.attributes);
+            }
             if let Some(error) = recorder.error {
                 self.record_error(error);
+            } else if let Some(description) = recorder.failure {
+                self.set_error_status(description);
             }
         }
         self.end();

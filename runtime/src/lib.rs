@@ -34,6 +34,7 @@ mod capture;
 mod current;
 mod error_chain;
 mod instrument;
+mod integrations;
 mod llm;
 mod observation;
 pub mod propagation;
@@ -54,6 +55,11 @@ pub use observation::{ObservationType, UnknownObservationType};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 pub use spawn::FutureExt;
+
+#[cfg(feature = "axum")]
+pub use integrations::axum;
+#[cfg(feature = "reqwest")]
+pub use integrations::reqwest;
 pub use stream::{
     set_stream_output_limit, stream_output_limit, Accumulate, StreamOutput,
     DEFAULT_STREAM_OUTPUT_LIMIT,

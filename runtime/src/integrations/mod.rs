@@ -1,0 +1,6 @@
+//! Integrations with web frameworks and HTTP clients, each behind its cargo feature.
+
+#[cfg(feature = "axum")]
+pub mod axum;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
