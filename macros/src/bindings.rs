@@ -44,8 +44,12 @@ fn collect(pat: &Pat, names: &mut Vec<Ident>) {
 /// (also axum's `Request`) or `Parts`, owned or borrowed.
 pub(crate) fn header_carrier(sig: &Signature) -> Option<Ident> {
     sig.inputs.iter().find_map(|arg| {
-        let FnArg::Typed(typed) = arg else { return None };
-        let Pat::Ident(binding) = &*typed.pat else { return None };
+        let FnArg::Typed(typed) = arg else {
+            return None;
+        };
+        let Pat::Ident(binding) = &*typed.pat else {
+            return None;
+        };
         let mut ty = &*typed.ty;
         while let Type::Reference(reference) = ty {
             ty = &reference.elem;

@@ -88,10 +88,17 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
     } else {
         quote!(#private::Parent::Current)
     };
-    // Request headers are never captured whole (they hold credentials).
+    // Request headers are never captured whole (they hold credentials). An argument that
+    // `parent = arg` consumes is the span's parent already, and is gone before capture.
+    let consumed_by_parent = options.parent.as_ref().and_then(|(_, expr)| match expr {
+        syn::Expr::Path(path) => path.path.get_ident().cloned(),
+        _ => None,
+    });
     let bindings_to_capture: Vec<Ident> = bindings
         .iter()
-        .filter(|name| Some(*name) != carrier.as_ref())
+        .filter(|name| {
+            Some(*name) != carrier.as_ref() && Some(*name) != consumed_by_parent.as_ref()
+        })
         .cloned()
         .collect();
     let record_input = record_input(&options, &bindings_to_capture, &private);

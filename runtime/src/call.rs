@@ -85,11 +85,13 @@ pub struct Recorder {
 
 impl Recorder {
     /// An attribute to set when the call ends.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn attribute(&mut self, attribute: KeyValue) {
         self.attributes.push(attribute);
     }
 
     /// Marks the call failed (status Error) without an exception event.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn fail(&mut self, description: String) {
         self.failure = Some(description);
     }

@@ -33,6 +33,7 @@ mod call;
 mod capture;
 mod current;
 mod error_chain;
+pub mod export;
 mod instrument;
 mod integrations;
 mod llm;
@@ -47,14 +48,14 @@ pub mod attributes;
 pub use capture::AttributeValue;
 pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
 pub use llm::Usage;
-pub use trace_wide::TraceAttributes;
+pub use observation::{ObservationType, UnknownObservationType};
 pub use propagation::{
     extract, inject, inject_context, Extracted, HeaderCarrier, IntoParent, TraceContext,
 };
-pub use observation::{ObservationType, UnknownObservationType};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 pub use spawn::FutureExt;
+pub use trace_wide::TraceAttributes;
 
 #[cfg(feature = "axum")]
 pub use integrations::axum;

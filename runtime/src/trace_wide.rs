@@ -22,7 +22,11 @@ pub(crate) fn attributes(cx: &Context) -> Vec<KeyValue> {
     }
     TRACE_WIDE_KEYS
         .iter()
-        .filter_map(|key| baggage.get(*key).map(|value| KeyValue::new(*key, value.clone())))
+        .filter_map(|key| {
+            baggage
+                .get(*key)
+                .map(|value| KeyValue::new(*key, value.clone()))
+        })
         .collect()
 }
 

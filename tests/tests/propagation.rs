@@ -27,11 +27,17 @@ fn w3c_headers_in_any_casing_with_spaces_around() {
         ("Baggage", "user.id=ada"),
     ]));
     let parent = extracted.remote_parent().expect("valid parent");
-    assert_eq!(format!("{:032x}", parent.trace_id()), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(
+        format!("{:032x}", parent.trace_id()),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
     assert!(parent.is_remote() && parent.is_sampled());
     assert_eq!(parent.trace_state().header(), "rojo=1,congo=2");
     assert_eq!(extracted.source(), Some(ContextSource::TraceContext));
-    assert_eq!(extracted.baggage(), [("user.id".to_owned(), "ada".to_owned())]);
+    assert_eq!(
+        extracted.baggage(),
+        [("user.id".to_owned(), "ada".to_owned())]
+    );
     assert!(extracted.problems().is_empty());
 }
 
@@ -52,9 +58,15 @@ fn repeated_traceparent_lines_are_invalid_and_fall_back_to_the_simple_pair() {
 
 #[test]
 fn a_bad_tracestate_is_dropped_but_the_parent_kept() {
-    let extracted = extract(&headers(&[("traceparent", PARENT), ("tracestate", "ok=1,BAD=2")]));
+    let extracted = extract(&headers(&[
+        ("traceparent", PARENT),
+        ("tracestate", "ok=1,BAD=2"),
+    ]));
     assert!(extracted.remote_parent().is_some());
-    assert_eq!(extracted.remote_parent().map(|p| p.trace_state().header()), Some(String::new()));
+    assert_eq!(
+        extracted.remote_parent().map(|p| p.trace_state().header()),
+        Some(String::new())
+    );
     assert!(matches!(extracted.problems(), [Problem::Tracestate(_)]));
 }
 
@@ -62,21 +74,43 @@ fn a_bad_tracestate_is_dropped_but_the_parent_kept() {
 fn garbage_and_half_headers_give_no_parent_and_say_why() {
     for (pairs, expected) in [
         (vec![("traceparent", "garbage")], "traceparent"),
-        (vec![("x-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736")], "together"),
-        (vec![("x-trace-id", "xyz"), ("x-parent-span-id", "00f067aa0ba902b7")], "trace id"),
+        (
+            vec![("x-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736")],
+            "together",
+        ),
+        (
+            vec![
+                ("x-trace-id", "xyz"),
+                ("x-parent-span-id", "00f067aa0ba902b7"),
+            ],
+            "trace id",
+        ),
     ] {
         let extracted = extract(&headers(&pairs));
         assert!(extracted.remote_parent().is_none(), "{pairs:?}");
-        let problems: Vec<String> = extracted.problems().iter().map(ToString::to_string).collect();
-        assert!(problems.iter().any(|p| p.contains(expected)), "{problems:?}");
+        let problems: Vec<String> = extracted
+            .problems()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{problems:?}"
+        );
     }
-    assert!(extract(&HeaderMap::new()).problems().is_empty(), "no headers is no problem");
+    assert!(
+        extract(&HeaderMap::new()).problems().is_empty(),
+        "no headers is no problem"
+    );
 }
 
 #[test]
 fn non_ascii_header_values_are_reported() {
     let mut map = HeaderMap::new();
-    map.insert("traceparent", HeaderValue::from_bytes("00-é".as_bytes()).expect("opaque bytes"));
+    map.insert(
+        "traceparent",
+        HeaderValue::from_bytes("00-é".as_bytes()).expect("opaque bytes"),
+    );
     assert_eq!(extract(&map).problems(), [Problem::NotText("traceparent")]);
 }
 
@@ -90,20 +124,32 @@ fn outbound() -> (HeaderMap, Option<String>, Option<String>) {
 #[test]
 fn inject_writes_every_header_and_extract_reads_them_back() {
     let ((map, trace_id, span_id), _) = in_trace(|| {
-        let _scope = TraceAttributes::new().user_id("ada lovelace").session_id("chat-7").attach();
+        let _scope = TraceAttributes::new()
+            .user_id("ada lovelace")
+            .session_id("chat-7")
+            .attach();
         outbound()
     });
     let (trace_id, span_id) = (trace_id.expect("in a span"), span_id.expect("in a span"));
     assert_eq!(map["x-trace-id"], trace_id.as_str());
     assert_eq!(map["x-parent-span-id"], span_id.as_str());
-    assert_eq!(map["traceparent"], format!("00-{trace_id}-{span_id}-01").as_str());
+    assert_eq!(
+        map["traceparent"],
+        format!("00-{trace_id}-{span_id}-01").as_str()
+    );
     let back = extract(&map);
-    assert_eq!(back.trace_context(), Some(TraceContext::new(trace_id, span_id)));
+    assert_eq!(
+        back.trace_context(),
+        Some(TraceContext::new(trace_id, span_id))
+    );
     let mut baggage = back.baggage().to_vec();
     baggage.sort();
     assert_eq!(
         baggage,
-        [("session.id".to_owned(), "chat-7".to_owned()), ("user.id".to_owned(), "ada lovelace".to_owned())]
+        [
+            ("session.id".to_owned(), "chat-7".to_owned()),
+            ("user.id".to_owned(), "ada lovelace".to_owned())
+        ]
     );
 }
 
@@ -120,34 +166,51 @@ fn child_work(body: &str) -> usize {
 #[test]
 fn extract_makes_the_handler_a_child_of_the_remote_span() {
     traced_tests::exporter();
-    handler(&headers(&[("traceparent", PARENT), ("baggage", "user.id=grace")]), "hello");
+    handler(
+        &headers(&[("traceparent", PARENT), ("baggage", "user.id=grace")]),
+        "hello",
+    );
     let span = spans_named("handler")
         .into_iter()
-        .find(|s| format!("{:032x}", s.span_context.trace_id()) == "4bf92f3577b34da6a3ce929d0e0e4736")
+        .find(|s| {
+            format!("{:032x}", s.span_context.trace_id()) == "4bf92f3577b34da6a3ce929d0e0e4736"
+        })
         .expect("handler span in the remote trace");
     assert_eq!(format!("{:016x}", span.parent_span_id), "00f067aa0ba902b7");
     assert!(span.parent_span_is_remote);
     assert_eq!(attr_str(&span, "user.id").as_deref(), Some("grace"));
     // The headers are never captured; the other arguments are.
-    assert_eq!(attr_str(&span, "input.value").as_deref(), Some(r#"{"body":"hello"}"#));
+    assert_eq!(
+        attr_str(&span, "input.value").as_deref(),
+        Some(r#"{"body":"hello"}"#)
+    );
     let child = spans_named("child_work")
         .into_iter()
         .find(|s| s.parent_span_id == span.span_context.span_id())
         .expect("child under the handler");
-    assert_eq!(attr_str(&child, "user.id").as_deref(), Some("grace"), "trace-wide attribute copied");
+    assert_eq!(
+        attr_str(&child, "user.id").as_deref(),
+        Some("grace"),
+        "trace-wide attribute copied"
+    );
 }
 
 #[test]
 fn invalid_headers_start_a_new_trace_and_record_why() {
     let (len, trace) = in_trace(|| handler(&headers(&[("traceparent", "00-zz")]), "abc"));
     assert_eq!(len, 3);
-    assert!(trace.all("handler").is_empty(), "not in the caller's trace either: a new one");
+    assert!(
+        trace.all("handler").is_empty(),
+        "not in the caller's trace either: a new one"
+    );
     let span = spans_named("handler")
         .into_iter()
         .find(|s| attr_str(s, "input.value").as_deref() == Some(r#"{"body":"abc"}"#))
         .expect("handler span");
     assert_eq!(span.parent_span_id, SpanId::INVALID);
-    assert!(attr_str(&span, "traced.propagation.problem").is_some_and(|p| p.contains("traceparent")));
+    assert!(
+        attr_str(&span, "traced.propagation.problem").is_some_and(|p| p.contains("traceparent"))
+    );
 }
 
 #[traced(parent = job.clone())]
@@ -164,7 +227,10 @@ fn parent_continues_a_trace_by_ids_and_none_keeps_the_current_span() {
         .into_iter()
         .find(|s| attr_str(s, "input.value").is_some_and(|i| i.contains(r#""n":1"#)))
         .expect("span");
-    assert_eq!(format!("{:032x}", span.span_context.trace_id()), "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(
+        format!("{:032x}", span.span_context.trace_id()),
+        "0af7651916cd43dd8448eb211c80319c"
+    );
     assert_eq!(format!("{:016x}", span.parent_span_id), "b7ad6b7169203331");
 
     let (_, trace) = in_trace(|| from_queue(None, 2));

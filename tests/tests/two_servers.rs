@@ -38,7 +38,9 @@ struct Server {
 }
 
 async fn serve(router: Router) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -55,7 +57,12 @@ async fn server_b() -> Server {
     let layered_routes = Router::new()
         .route("/layered", post(layered))
         .route_layer(traced::axum::TraceLayer::new());
-    serve(Router::new().route("/process", post(process)).merge(layered_routes)).await
+    serve(
+        Router::new()
+            .route("/process", post(process))
+            .merge(layered_routes),
+    )
+    .await
 }
 
 // ---- server A's flow ----------------------------------------------------------------
@@ -104,12 +111,22 @@ async fn server_b_work_is_a_child_of_node_a_across_the_wire() {
     let trace_id = hex_trace(trace.span("harness"));
     let node_a = trace.span("node A");
     let a1 = trace.span("node A-1");
-    assert_eq!(a1.parent_span_id, node_a.span_context.span_id(), "node A-1 under node A");
+    assert_eq!(
+        a1.parent_span_id,
+        node_a.span_context.span_id(),
+        "node A-1 under node A"
+    );
     assert!(a1.parent_span_is_remote);
-    assert_eq!(trace.parent_name("node A-1 sub-task").as_deref(), Some("node A-1"));
+    assert_eq!(
+        trace.parent_name("node A-1 sub-task").as_deref(),
+        Some("node A-1")
+    );
     assert_eq!(trace.parent_name("node B").as_deref(), Some("flow"));
     assert_eq!(b_spans_of("node A-1", &trace_id).len(), 1);
-    assert_eq!(attr_str(a1, "input.value").as_deref(), Some(r#"{"body":"hello"}"#));
+    assert_eq!(
+        attr_str(a1, "input.value").as_deref(),
+        Some(r#"{"body":"hello"}"#)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +145,10 @@ async fn the_simple_header_pair_works_alone() {
     assert_eq!(response.status(), 200);
     let span = b_spans_of("node A-1", "5b8efff798038103d269b633813fc60c");
     assert_eq!(span.len(), 1, "continued the trace named by X-Trace-ID");
-    assert_eq!(format!("{:016x}", span[0].parent_span_id), "eee19b7ec3c1b174");
+    assert_eq!(
+        format!("{:016x}", span[0].parent_span_id),
+        "eee19b7ec3c1b174"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,20 +156,38 @@ async fn missing_and_garbage_headers_start_a_new_trace_and_still_answer_200() {
     traced_tests::exporter();
     let b = server_b().await;
     let client = reqwest::Client::new();
-    for (marker, garbage) in [("missing-1", None), ("garbage-1", Some("00-not-a-trace-01"))] {
-        let mut request = client.post(format!("http://{}/process", b.addr)).body(marker);
+    for (marker, garbage) in [
+        ("missing-1", None),
+        ("garbage-1", Some("00-not-a-trace-01")),
+    ] {
+        let mut request = client
+            .post(format!("http://{}/process", b.addr))
+            .body(marker);
         if let Some(garbage) = garbage {
-            request = request.header("traceparent", garbage).header("x-trace-id", "zzz");
+            request = request
+                .header("traceparent", garbage)
+                .header("x-trace-id", "zzz");
         }
         let response = request.send().await.expect("server B answers");
         assert_eq!(response.status(), 200, "{marker}");
-        assert_eq!(response.text().await.ok().as_deref(), Some(marker.to_uppercase().as_str()));
+        assert_eq!(
+            response.text().await.ok().as_deref(),
+            Some(marker.to_uppercase().as_str())
+        );
         let span = spans_named("node A-1")
             .into_iter()
             .find(|s| attr_str(s, "input.value").is_some_and(|v| v.contains(marker)))
             .expect("span recorded");
-        assert_eq!(span.parent_span_id, opentelemetry::trace::SpanId::INVALID, "{marker}: new trace");
-        assert_eq!(attr(&span, "traced.propagation.problem").is_some(), garbage.is_some(), "{marker}");
+        assert_eq!(
+            span.parent_span_id,
+            opentelemetry::trace::SpanId::INVALID,
+            "{marker}: new trace"
+        );
+        assert_eq!(
+            attr(&span, "traced.propagation.problem").is_some(),
+            garbage.is_some(),
+            "{marker}"
+        );
     }
 }
 
@@ -168,7 +206,11 @@ async fn user_and_session_travel_in_baggage_to_server_b() {
     for name in ["node A", "node A-1", "node A-1 sub-task"] {
         let span = trace.span(name);
         assert_eq!(attr_str(span, "user.id").as_deref(), Some("ada"), "{name}");
-        assert_eq!(attr_str(span, "session.id").as_deref(), Some("chat-42"), "{name}");
+        assert_eq!(
+            attr_str(span, "session.id").as_deref(),
+            Some("chat-42"),
+            "{name}"
+        );
     }
 }
 
@@ -215,9 +257,18 @@ async fn the_axum_layer_continues_the_trace_for_a_whole_route() {
     let (body, trace) = in_trace_async(async { call_layered(&client, b.addr).await }).await;
     assert_eq!(body, "cba");
     let server = trace.span("POST /layered");
-    assert_eq!(trace.parent_name("POST /layered").as_deref(), Some("node A (layered)"));
+    assert_eq!(
+        trace.parent_name("POST /layered").as_deref(),
+        Some("node A (layered)")
+    );
     assert_eq!(attr_str(server, "http.route").as_deref(), Some("/layered"));
-    assert_eq!(attr(server, "http.response.status_code"), Some(&opentelemetry::Value::I64(200)));
+    assert_eq!(
+        attr(server, "http.response.status_code"),
+        Some(&opentelemetry::Value::I64(200))
+    );
     assert_eq!(server.span_kind, opentelemetry::trace::SpanKind::Server);
-    assert_eq!(trace.parent_name("layered work").as_deref(), Some("POST /layered"));
+    assert_eq!(
+        trace.parent_name("layered work").as_deref(),
+        Some("POST /layered")
+    );
 }

@@ -66,7 +66,10 @@ pub struct TraceService<S> {
 type RecordResponse<R, E> = fn(&mut Recorder, &Result<Response<R>, E>);
 
 /// The status code, and status Error for a 5xx or a service error.
-fn record_response<R, E: std::fmt::Display>(recorder: &mut Recorder, result: &Result<Response<R>, E>) {
+fn record_response<R, E: std::fmt::Display>(
+    recorder: &mut Recorder,
+    result: &Result<Response<R>, E>,
+) {
     match result {
         Ok(response) => {
             let status = response.status();
@@ -107,8 +110,14 @@ where
         let mut attributes = vec![
             KeyValue::new("http.request.method", method),
             KeyValue::new("url.path", path),
-            KeyValue::new(crate::attributes::OPENINFERENCE_SPAN_KIND, kind.openinference_kind()),
-            KeyValue::new(crate::attributes::LANGFUSE_OBSERVATION_TYPE, kind.langfuse_type()),
+            KeyValue::new(
+                crate::attributes::OPENINFERENCE_SPAN_KIND,
+                kind.openinference_kind(),
+            ),
+            KeyValue::new(
+                crate::attributes::LANGFUSE_OBSERVATION_TYPE,
+                kind.langfuse_type(),
+            ),
         ];
         if let Some(route) = route {
             attributes.push(KeyValue::new("http.route", route));
@@ -117,6 +126,10 @@ where
         let mut call = Call::begin(Cow::Owned(name), SpanKind::Server, attributes, parent);
         let inner = &mut self.inner;
         let future = call.run(|| inner.call(request));
-        Instrumented::new(call, future, record_response::<R, S::Error> as RecordResponse<R, S::Error>)
+        Instrumented::new(
+            call,
+            future,
+            record_response::<R, S::Error> as RecordResponse<R, S::Error>,
+        )
     }
 }

@@ -24,8 +24,14 @@ pub enum BaggageError {
 impl fmt::Display for BaggageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooLong(n) => write!(f, "baggage is {n} bytes, more than {MAX_BYTES}; the members past it were dropped"),
-            Self::TooManyMembers(n) => write!(f, "baggage has {n} members, more than {MAX_MEMBERS}; the rest were dropped"),
+            Self::TooLong(n) => write!(
+                f,
+                "baggage is {n} bytes, more than {MAX_BYTES}; the members past it were dropped"
+            ),
+            Self::TooManyMembers(n) => write!(
+                f,
+                "baggage has {n} members, more than {MAX_MEMBERS}; the rest were dropped"
+            ),
             Self::BadMember(member) => write!(f, "baggage member {member:?} is not key=value"),
         }
     }
@@ -36,9 +42,9 @@ impl std::error::Error for BaggageError {}
 /// RFC 7230 `tchar`.
 fn is_token(key: &str) -> bool {
     !key.is_empty()
-        && key.bytes().all(|c| {
-            c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
-        })
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
 /// Parses the `baggage` header lines into `(key, value)` pairs (values decoded),
@@ -80,9 +86,14 @@ pub fn parse_baggage<'a>(
                 errors.push(BaggageError::BadMember(member.to_owned()));
                 continue;
             };
-            let (key, value) = (key.trim_matches([' ', '\t']), value.trim_matches([' ', '\t']));
+            let (key, value) = (
+                key.trim_matches([' ', '\t']),
+                value.trim_matches([' ', '\t']),
+            );
             match percent_decode_str(value).decode_utf8() {
-                Ok(decoded) if is_token(key) => members.push((key.to_owned(), decoded.into_owned())),
+                Ok(decoded) if is_token(key) => {
+                    members.push((key.to_owned(), decoded.into_owned()))
+                }
                 _ => errors.push(BaggageError::BadMember(member.to_owned())),
             }
         }
@@ -152,14 +163,21 @@ mod tests {
 
     #[test]
     fn limits_drop_the_excess() {
-        let many = (0..70).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join(",");
+        let many = (0..70)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
         let (members, errors) = parse_baggage([many.as_str()]);
         assert_eq!(members.len(), MAX_MEMBERS);
         assert_eq!(errors, [BaggageError::TooManyMembers(70)]);
 
         let long = format!("a=1,big={},c=3", "x".repeat(MAX_BYTES));
         let (members, errors) = parse_baggage([long.as_str()]);
-        assert_eq!(members.len(), 1, "only a is kept: the limit falls inside big: {members:?}");
+        assert_eq!(
+            members.len(),
+            1,
+            "only a is kept: the limit falls inside big: {members:?}"
+        );
         assert!(matches!(errors[..], [BaggageError::TooLong(_)]));
     }
 }

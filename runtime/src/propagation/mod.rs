@@ -76,7 +76,9 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Traceparent(error) => error.fmt(f),
-            Self::RepeatedTraceparent(n) => write!(f, "{n} traceparent header lines; one is allowed"),
+            Self::RepeatedTraceparent(n) => {
+                write!(f, "{n} traceparent header lines; one is allowed")
+            }
             Self::NotText(name) => write!(f, "{name} header is not visible ASCII"),
             Self::Tracestate(error) => error.fmt(f),
             Self::Baggage(error) => error.fmt(f),
@@ -93,7 +95,9 @@ impl std::error::Error for Problem {}
 impl Problem {
     fn cause(&self) -> Cause {
         match self {
-            Self::Traceparent(_) | Self::RepeatedTraceparent(_) | Self::NotText(_) => Cause::Traceparent,
+            Self::Traceparent(_) | Self::RepeatedTraceparent(_) | Self::NotText(_) => {
+                Cause::Traceparent
+            }
             Self::Tracestate(_) => Cause::Tracestate,
             Self::Baggage(_) => Cause::Baggage,
             Self::Ids(_) | Self::IncompleteSimpleHeaders => Cause::SimpleHeaders,

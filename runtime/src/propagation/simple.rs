@@ -83,14 +83,21 @@ mod tests {
     #[test]
     fn normalises_uuids_and_case() {
         assert_eq!(
-            parse_trace_id(" 4bf92f35-77b3-4da6-a3ce-929d0e0e4736\t").map(|id| format!("{id:032x}")),
+            parse_trace_id(" 4bf92f35-77b3-4da6-a3ce-929d0e0e4736\t")
+                .map(|id| format!("{id:032x}")),
             Ok("4bf92f3577b34da6a3ce929d0e0e4736".to_owned())
         );
         assert!(parse_trace_id("4bf92f3577b34da6a3ce929d0e0e473").is_err());
         assert!(parse_trace_id("4bf92f3577b34da6a3ce929d0e0e47zz").is_err());
         assert!(parse_trace_id("+bf92f3577b34da6a3ce929d0e0e4736").is_err());
-        assert_eq!(parse_trace_id("00000000-0000-0000-0000-000000000000"), Err(IdError::Zero("trace id")));
-        assert_eq!(parse_span_id("00F0-67AA-0BA9-02B7").map(|id| format!("{id:016x}")), Ok("00f067aa0ba902b7".to_owned()));
+        assert_eq!(
+            parse_trace_id("00000000-0000-0000-0000-000000000000"),
+            Err(IdError::Zero("trace id"))
+        );
+        assert_eq!(
+            parse_span_id("00F0-67AA-0BA9-02B7").map(|id| format!("{id:016x}")),
+            Ok("00f067aa0ba902b7".to_owned())
+        );
         assert!(parse_span_id("00f067aa0ba902b").is_err());
     }
 }

@@ -45,7 +45,9 @@ pub enum TraceparentError {
 impl fmt::Display for TraceparentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::Malformed => "traceparent is not version-traceid-parentid-flags of 2, 32, 16 and 2 characters",
+            Self::Malformed => {
+                "traceparent is not version-traceid-parentid-flags of 2, 32, 16 and 2 characters"
+            }
             Self::NotLowercaseHex => "traceparent has a character that is not lowercase hex",
             Self::ForbiddenVersion => "traceparent version ff is invalid",
             Self::TrailingData => "traceparent version 00 has data after the flags",
@@ -156,15 +158,26 @@ mod tests {
     #[test]
     fn accepts_the_spec_example() {
         let parsed = parse_traceparent(GOOD).unwrap();
-        assert_eq!(format!("{:032x}", parsed.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(
+            format!("{:032x}", parsed.trace_id),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
         assert_eq!(format!("{:016x}", parsed.parent_id), "00f067aa0ba902b7");
         assert!(parsed.flags.is_sampled());
-        assert_eq!(format_traceparent(parsed.trace_id, parsed.parent_id, parsed.flags), GOOD);
+        assert_eq!(
+            format_traceparent(parsed.trace_id, parsed.parent_id, parsed.flags),
+            GOOD
+        );
     }
 
     #[test]
     fn flags_keep_sampled_and_random_and_drop_unknown_bits() {
-        let flags = |f: &str| parse_traceparent(&format!("{}{f}", &GOOD[..53])).unwrap().flags.to_u8();
+        let flags = |f: &str| {
+            parse_traceparent(&format!("{}{f}", &GOOD[..53]))
+                .unwrap()
+                .flags
+                .to_u8()
+        };
         assert_eq!(flags("00"), 0);
         assert_eq!(flags("02"), RANDOM_FLAG);
         assert_eq!(flags("03"), RANDOM_FLAG | SAMPLED_FLAG);
@@ -174,13 +187,25 @@ mod tests {
     #[test]
     fn version_rules() {
         use TraceparentError::*;
-        assert_eq!(parse_traceparent(&format!("ff{}", &GOOD[2..])), Err(ForbiddenVersion));
+        assert_eq!(
+            parse_traceparent(&format!("ff{}", &GOOD[2..])),
+            Err(ForbiddenVersion)
+        );
         // A future version is read by its first four fields, with or without more.
         assert!(parse_traceparent(&format!("01{}", &GOOD[2..])).is_ok());
         assert!(parse_traceparent(&format!("cc{}-what-comes-next", &GOOD[2..])).is_ok());
-        assert_eq!(parse_traceparent(&format!("cc{}x", &GOOD[2..])), Err(Malformed));
-        assert_eq!(parse_traceparent(&format!("{GOOD}-extra")), Err(TrailingData));
-        assert_eq!(parse_traceparent(&format!("0g{}", &GOOD[2..])), Err(NotLowercaseHex));
+        assert_eq!(
+            parse_traceparent(&format!("cc{}x", &GOOD[2..])),
+            Err(Malformed)
+        );
+        assert_eq!(
+            parse_traceparent(&format!("{GOOD}-extra")),
+            Err(TrailingData)
+        );
+        assert_eq!(
+            parse_traceparent(&format!("0g{}", &GOOD[2..])),
+            Err(NotLowercaseHex)
+        );
     }
 
     #[test]
@@ -188,17 +213,50 @@ mod tests {
         use TraceparentError::*;
         let cases = [
             ("", Malformed),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", Malformed),
-            ("00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01", Malformed),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-701", Malformed),
-            ("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Malformed),
-            ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", NotLowercaseHex),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01", NotLowercaseHex),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0G", NotLowercaseHex),
-            ("00-4bf92f3577b34da6a3ce929d0e0e473z-00f067aa0ba902b7-01", NotLowercaseHex),
-            ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", ZeroTraceId),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", ZeroParentId),
-            ("00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NotLowercaseHex),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+                Malformed,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+                Malformed,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-701",
+                Malformed,
+            ),
+            (
+                "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                Malformed,
+            ),
+            (
+                "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                NotLowercaseHex,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01",
+                NotLowercaseHex,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0G",
+                NotLowercaseHex,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e473z-00f067aa0ba902b7-01",
+                NotLowercaseHex,
+            ),
+            (
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                ZeroTraceId,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                ZeroParentId,
+            ),
+            (
+                "00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                NotLowercaseHex,
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_traceparent(input), Err(expected), "{input:?}");

@@ -24,8 +24,13 @@ pub enum TracestateError {
 impl fmt::Display for TracestateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooManyMembers(n) => write!(f, "tracestate has {n} members, more than {MAX_MEMBERS}"),
-            Self::BadMember(member) => write!(f, "tracestate member {member:?} is not key=value by the spec"),
+            Self::TooManyMembers(n) => {
+                write!(f, "tracestate has {n} members, more than {MAX_MEMBERS}")
+            }
+            Self::BadMember(member) => write!(
+                f,
+                "tracestate member {member:?} is not key=value by the spec"
+            ),
             Self::DuplicateKey(key) => write!(f, "tracestate key {key:?} appears twice"),
         }
     }
@@ -123,8 +128,12 @@ mod tests {
 
     #[test]
     fn multi_tenant_keys_and_values_with_spaces() {
-        let state = parse_tracestate(["fw529a3039@dt=d4cda95b652f4a1592b449d5929fda1b, x=a b"]).unwrap();
-        assert_eq!(state.get("fw529a3039@dt"), Some("d4cda95b652f4a1592b449d5929fda1b"));
+        let state =
+            parse_tracestate(["fw529a3039@dt=d4cda95b652f4a1592b449d5929fda1b, x=a b"]).unwrap();
+        assert_eq!(
+            state.get("fw529a3039@dt"),
+            Some("d4cda95b652f4a1592b449d5929fda1b")
+        );
         assert_eq!(state.get("x"), Some("a b"));
     }
 
@@ -148,7 +157,12 @@ mod tests {
 
     #[test]
     fn thirty_two_members_pass_and_thirty_three_drop_all() {
-        let members = |n: usize| (0..n).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join(",");
+        let members = |n: usize| {
+            (0..n)
+                .map(|i| format!("k{i}=v"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         assert!(parse_tracestate([members(32).as_str()]).is_ok());
         assert!(matches!(
             parse_tracestate([members(33).as_str()]),

@@ -1,0 +1,289 @@
+//! The scenario `traced` exists for: server A runs a flow start → node A → node B → end;
+//! node A calls server B over HTTP; server B's work appears in the same trace as
+//! `node A-1`, a child of node A, with its own sub-task below it.
+//!
+//! `cargo run -p traced-examples --bin two_services` starts server B and server A as two
+//! separate processes on loopback ports, sends one request to A, stops both (they flush
+//! their spans to the embedded store, `./traces` or `$TRACED_DIR`), and prints the trace
+//! as a tree.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use http::HeaderMap;
+use opentelemetry::global;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::Resource;
+use tokio::sync::Notify;
+use traced::reqwest::RequestBuilderExt;
+use traced::{traced, TraceAttributes};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+// ---- server B -----------------------------------------------------------------------
+
+#[traced(name = "node A-1", extract)]
+async fn process(headers: HeaderMap, body: String) -> String {
+    let _ = &headers;
+    let facts = sub_task(&body).await;
+    format!("{body} -> {}", facts.join(", "))
+}
+
+#[traced(name = "node A-1 sub-task", as_type = "retriever")]
+async fn sub_task(query: &str) -> Vec<&'static str> {
+    tokio::time::sleep(Duration::from_millis(4)).await;
+    if query.contains("Rust") {
+        vec!["ownership", "borrowing"]
+    } else {
+        vec!["nothing known"]
+    }
+}
+
+// ---- server A -----------------------------------------------------------------------
+
+#[traced(name = "start")]
+fn start_node(question: &str) -> String {
+    question.trim().to_owned()
+}
+
+#[traced(name = "node A", as_type = "tool", skip(client))]
+async fn node_a(
+    client: &reqwest::Client,
+    server_b: &str,
+    question: String,
+) -> Result<String, Error> {
+    let response = client
+        .post(format!("http://{server_b}/process"))
+        .inject_context()
+        .body(question)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(response.text().await?)
+}
+
+#[traced(name = "node B", as_type = "generation", fields(gen_ai.request.model = "tiny-llm"))]
+async fn node_b(facts: String) -> String {
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    format!("Answer built from: {facts}")
+}
+
+#[traced(name = "end")]
+fn end_node(answer: &str) -> usize {
+    answer.len()
+}
+
+#[traced(name = "flow", skip(client))]
+async fn flow(client: &reqwest::Client, server_b: &str, question: &str) -> Result<String, Error> {
+    let question = start_node(question);
+    let facts = node_a(client, server_b, question).await?;
+    let answer = node_b(facts).await;
+    end_node(&answer);
+    Ok(answer)
+}
+
+#[derive(Clone)]
+struct AppState {
+    server_b: String,
+    client: reqwest::Client,
+    stop: Arc<Notify>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunReply {
+    trace_id: String,
+    answer: String,
+}
+
+async fn run(State(state): State<AppState>, question: String) -> Result<Json<RunReply>, String> {
+    let trace_id = traced::current_trace_id().unwrap_or_default();
+    let answer = TraceAttributes::new()
+        .user_id("ada")
+        .session_id("demo-session")
+        .scope(flow(&state.client, &state.server_b, &question))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Json(RunReply { trace_id, answer }))
+}
+
+async fn shutdown(State(stop): State<Arc<Notify>>) -> &'static str {
+    stop.notify_one();
+    "stopping"
+}
+
+// ---- both servers -------------------------------------------------------------------
+
+/// Installs the tracer provider of one service: spans to the embedded store.
+fn install(service: &'static str) -> SdkTracerProvider {
+    let provider = SdkTracerProvider::builder()
+        .with_resource(Resource::builder().with_service_name(service).build())
+        .with_batch_exporter(traced::export::FileExporter::new(
+            traced::export::default_dir(),
+        ))
+        .build();
+    global::set_tracer_provider(provider.clone());
+    provider
+}
+
+/// Serves `router` on a loopback port until `/shutdown`, then flushes the spans.
+async fn serve(service: &'static str, router: Router, stop: Arc<Notify>) -> Result<(), Error> {
+    let provider = install(service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    // The parent process reads this line to learn the port.
+    println!("listening {}", listener.local_addr()?);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { stop.notified().await })
+        .await?;
+    provider.shutdown()?;
+    Ok(())
+}
+
+async fn server_b() -> Result<(), Error> {
+    let stop = Arc::new(Notify::new());
+    let router = Router::new()
+        .route("/process", post(process))
+        .route("/shutdown", post(shutdown).with_state(stop.clone()));
+    serve("server-b", router, stop).await
+}
+
+async fn server_a(server_b: String) -> Result<(), Error> {
+    let stop = Arc::new(Notify::new());
+    let state = AppState {
+        server_b,
+        client: reqwest::Client::new(),
+        stop: stop.clone(),
+    };
+    let router = Router::new()
+        .route("/run", post(run))
+        .route_layer(traced::axum::TraceLayer::new())
+        .route("/shutdown", post(shutdown).with_state(state.stop.clone()))
+        .with_state(state);
+    serve("server-a", router, stop).await
+}
+
+// ---- the orchestrator ---------------------------------------------------------------
+
+/// A child process and the address it listens on; killed if still running when dropped.
+struct Service {
+    child: Child,
+    addr: String,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn start(args: &[&str]) -> Result<Service, Error> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout from the child")?;
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let addr = line
+        .strip_prefix("listening ")
+        .map(|a| a.trim().to_owned())
+        .ok_or_else(|| format!("{args:?} did not start: {line:?}"))?;
+    Ok(Service {
+        child,
+        addr,
+        _stdout: reader,
+    })
+}
+
+fn wait_for_exit(service: &mut Service, limit: Duration) -> Result<(), Error> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if service.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(format!("service at {} did not stop in {limit:?}", service.addr).into())
+}
+
+async fn orchestrate() -> Result<(), Error> {
+    let dir = traced::export::default_dir();
+    let mut b = start(&["server-b"])?;
+    let mut a = start(&["server-a", &b.addr])?;
+    println!(
+        "server B on {}, server A on {}; spans go to {}\n",
+        b.addr,
+        a.addr,
+        dir.display()
+    );
+
+    let client = reqwest::Client::new();
+    let reply: RunReply = serde_json::from_str(
+        &client
+            .post(format!("http://{}/run", a.addr))
+            .body("What is Rust about?")
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?,
+    )?;
+    println!("answer: {}\n", reply.answer);
+
+    for service in [&mut a, &mut b] {
+        client
+            .post(format!("http://{}/shutdown", service.addr))
+            .send()
+            .await?;
+        wait_for_exit(service, Duration::from_secs(10))?;
+    }
+
+    let store = traced::export::read_store(&dir)?;
+    let tree = traced::export::render_trace(&store.spans, &reply.trace_id);
+    if tree.is_empty() {
+        return Err(format!("trace {} not found under {}", reply.trace_id, dir.display()).into());
+    }
+    print!("{tree}");
+    Ok(())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("could not start the async runtime: {error}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match args
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [] => orchestrate().await,
+            ["server-b"] => server_b().await,
+            ["server-a", server_b_addr] => server_a((*server_b_addr).to_owned()).await,
+            other => Err(format!("unknown arguments {other:?}; run with none").into()),
+        }
+    });
+    if let Err(error) = result {
+        eprintln!("two_services: {error}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,16 @@
+//! Where spans go. The embedded default keeps them on local disk as newline-delimited
+//! JSON (OTLP field names, one span per line) and draws them as trees, so a program
+//! traced with no backend at all can still be looked at.
+
+mod file;
+mod read;
+mod record;
+mod tree;
+
+pub use file::{default_dir, FileExporter, TRACED_DIR};
+pub use read::{read_store, Store};
+pub use record::{
+    AnyValue, ArrayValue, Attribute, EventRecord, LinkRecord, Resource, Scope, SpanRecord,
+    StatusRecord,
+};
+pub use tree::{render_trace, render_traces};

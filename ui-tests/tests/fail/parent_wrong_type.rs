@@ -1,0 +1,4 @@
+#[traced::traced(parent = 42)]
+fn handler() {}
+
+fn main() {}
