@@ -12,6 +12,8 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider,
 
 pub use opentelemetry_sdk::trace::SpanData as Span;
 
+pub mod receiver;
+
 static EXPORTER: OnceLock<InMemorySpanExporter> = OnceLock::new();
 
 /// The exporter behind the global provider (sampling everything), installed on first use.

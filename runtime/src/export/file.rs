@@ -129,12 +129,7 @@ impl SpanExporter for FileExporter {
 
     fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
         self.resource = Resource {
-            attributes: record::attributes(
-                &resource
-                    .iter()
-                    .map(|(k, v)| opentelemetry::KeyValue::new(k.clone(), v.clone()))
-                    .collect::<Vec<_>>(),
-            ),
+            attributes: record::resource_attributes(resource),
         };
     }
 }

@@ -14,3 +14,5 @@ pub use record::{
     StatusRecord,
 };
 pub use tree::{render_trace, render_traces};
+
+pub(crate) use record::resource_attributes;

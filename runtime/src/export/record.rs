@@ -237,6 +237,17 @@ pub(crate) fn attributes<'a>(kvs: impl IntoIterator<Item = &'a KeyValue>) -> Vec
         .collect()
 }
 
+/// The attributes of an SDK resource.
+pub(crate) fn resource_attributes(resource: &opentelemetry_sdk::Resource) -> Vec<Attribute> {
+    resource
+        .iter()
+        .map(|(key, value)| Attribute {
+            key: key.to_string(),
+            value: AnyValue::from(value),
+        })
+        .collect()
+}
+
 fn kind(kind: &SpanKind) -> u8 {
     match kind {
         SpanKind::Internal => 1,
@@ -329,5 +340,115 @@ impl SpanRecord {
     pub fn duration_nanos(&self) -> u64 {
         self.end_time_unix_nano
             .saturating_sub(self.start_time_unix_nano)
+    }
+}
+
+impl AnyValue {
+    fn to_value(&self) -> Value {
+        match self {
+            AnyValue::StringValue(s) => Value::from(s.clone()),
+            AnyValue::BoolValue(b) => Value::Bool(*b),
+            AnyValue::IntValue(i) => Value::I64(*i),
+            AnyValue::DoubleValue(f) => Value::F64(*f),
+            AnyValue::ArrayValue(array) => {
+                let all = |f: fn(&AnyValue) -> bool| array.values.iter().all(f);
+                if all(|v| matches!(v, AnyValue::BoolValue(_))) && !array.values.is_empty() {
+                    Value::Array(Array::Bool(array.values.iter().filter_map(|v| match v { AnyValue::BoolValue(b) => Some(*b), _ => None }).collect()))
+                } else if all(|v| matches!(v, AnyValue::IntValue(_))) && !array.values.is_empty() {
+                    Value::Array(Array::I64(array.values.iter().filter_map(|v| match v { AnyValue::IntValue(i) => Some(*i), _ => None }).collect()))
+                } else if all(|v| matches!(v, AnyValue::DoubleValue(_))) && !array.values.is_empty() {
+                    Value::Array(Array::F64(array.values.iter().filter_map(|v| match v { AnyValue::DoubleValue(f) => Some(*f), _ => None }).collect()))
+                } else {
+                    Value::Array(Array::String(array.values.iter().map(|v| v.to_text().into()).collect()))
+                }
+            }
+        }
+    }
+}
+
+fn key_values(attributes: &[Attribute]) -> Vec<KeyValue> {
+    attributes
+        .iter()
+        .map(|a| KeyValue::new(a.key.clone(), a.value.to_value()))
+        .collect()
+}
+
+fn system_time(nanos: u64) -> SystemTime {
+    UNIX_EPOCH + std::time::Duration::from_nanos(nanos)
+}
+
+fn span_context(trace_id: &str, span_id: &str) -> Option<opentelemetry::trace::SpanContext> {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    Some(SpanContext::new(
+        TraceId::from_hex(trace_id).ok()?,
+        SpanId::from_hex(span_id).ok()?,
+        TraceFlags::SAMPLED,
+        false,
+        TraceState::default(),
+    ))
+}
+
+impl SpanRecord {
+    /// The SDK span this record was made from (to send it again from the spool); `None`
+    /// if its ids are not hex.
+    pub fn to_span_data(&self) -> Option<SpanData> {
+        let mut events = opentelemetry_sdk::trace::SpanEvents::default();
+        events.events = self
+            .events
+            .iter()
+            .map(|e| {
+                opentelemetry::trace::Event::new(
+                    e.name.clone(),
+                    system_time(e.time_unix_nano),
+                    key_values(&e.attributes),
+                    0,
+                )
+            })
+            .collect();
+        let mut links = opentelemetry_sdk::trace::SpanLinks::default();
+        links.links = self
+            .links
+            .iter()
+            .filter_map(|l| {
+                Some(opentelemetry::trace::Link::new(
+                    span_context(&l.trace_id, &l.span_id)?,
+                    key_values(&l.attributes),
+                    0,
+                ))
+            })
+            .collect();
+        let mut scope = opentelemetry::InstrumentationScope::builder(self.scope.name.clone());
+        if let Some(version) = &self.scope.version {
+            scope = scope.with_version(version.clone());
+        }
+        Some(SpanData {
+            span_context: span_context(&self.trace_id, &self.span_id)?,
+            parent_span_id: if self.parent_span_id.is_empty() {
+                opentelemetry::trace::SpanId::INVALID
+            } else {
+                opentelemetry::trace::SpanId::from_hex(&self.parent_span_id).ok()?
+            },
+            parent_span_is_remote: false,
+            span_kind: match self.kind {
+                2 => SpanKind::Server,
+                3 => SpanKind::Client,
+                4 => SpanKind::Producer,
+                5 => SpanKind::Consumer,
+                _ => SpanKind::Internal,
+            },
+            name: self.name.clone().into(),
+            start_time: system_time(self.start_time_unix_nano),
+            end_time: system_time(self.end_time_unix_nano),
+            attributes: key_values(&self.attributes),
+            dropped_attributes_count: 0,
+            events,
+            links,
+            status: match self.status.code {
+                1 => Status::Ok,
+                2 => Status::error(self.status.message.clone()),
+                _ => Status::Unset,
+            },
+            instrumentation_scope: scope.build(),
+        })
     }
 }

@@ -1,0 +1,367 @@
+//! What `traced::init()` sets up, from the standard environment or in code.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use base64::Engine as _;
+
+/// How spans are sent to an OTLP endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// OTLP over gRPC (`grpc`).
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (`http/protobuf`, the default).
+    HttpProtobuf,
+    /// OTLP over HTTP with JSON bodies (`http/json`).
+    HttpJson,
+}
+
+impl FromStr for Protocol {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        match text.trim() {
+            "grpc" => Ok(Self::Grpc),
+            "http/protobuf" => Ok(Self::HttpProtobuf),
+            "http/json" => Ok(Self::HttpJson),
+            other => Err(ConfigError::UnknownProtocol(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Grpc => "grpc",
+            Self::HttpProtobuf => "http/protobuf",
+            Self::HttpJson => "http/json",
+        })
+    }
+}
+
+/// Where spans go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The embedded store: JSON lines under a directory (the default).
+    Embedded {
+        /// The directory (`$TRACED_DIR`, or `./traces`).
+        dir: PathBuf,
+    },
+    /// An OTLP endpoint: an OpenTelemetry Collector, Phoenix, Jaeger, Langfuse, ...
+    Otlp {
+        /// The full URL spans are sent to (for HTTP, with its `/v1/traces` path).
+        endpoint: String,
+        /// gRPC or HTTP.
+        protocol: Protocol,
+        /// Extra headers (or gRPC metadata), e.g. authentication.
+        headers: Vec<(String, String)>,
+    },
+    /// Nothing is recorded (`OTEL_SDK_DISABLED=true`).
+    Disabled,
+}
+
+/// Which spans are recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SamplerConfig {
+    /// Every span.
+    AlwaysOn,
+    /// No span.
+    AlwaysOff,
+    /// A fraction of traces, by trace id.
+    TraceIdRatio(f64),
+    /// As the parent span decided; for a root span, as the inner sampler decides.
+    ParentBased(Box<SamplerConfig>),
+}
+
+/// A configuration that cannot work, found by [`Config::from_env`] or `init()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// An endpoint that is not an `http://` or `https://` URL with a host.
+    InvalidEndpoint {
+        /// Where it came from (an environment variable, or `Config`).
+        source: String,
+        /// The value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A protocol other than `grpc`, `http/protobuf`, `http/json`.
+    UnknownProtocol(String),
+    /// Some of the Langfuse settings but not all.
+    IncompleteLangfuse {
+        /// The variables that are missing.
+        missing: Vec<&'static str>,
+    },
+    /// An unknown `OTEL_TRACES_SAMPLER`.
+    UnknownSampler(String),
+    /// An `OTEL_TRACES_SAMPLER_ARG` that is not a ratio between 0 and 1.
+    InvalidSamplerArg(String),
+    /// `OTEL_EXPORTER_OTLP_HEADERS` or `OTEL_RESOURCE_ATTRIBUTES` not `key=value,...`.
+    InvalidList {
+        /// The variable.
+        variable: &'static str,
+        /// The bad member.
+        member: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidEndpoint { source, value, reason } => {
+                write!(f, "{source} = {value:?} is not a usable endpoint: {reason}")
+            }
+            Self::UnknownProtocol(p) => write!(
+                f,
+                "unknown OTLP protocol {p:?}: use \"grpc\", \"http/protobuf\" or \"http/json\""
+            ),
+            Self::IncompleteLangfuse { missing } => write!(
+                f,
+                "Langfuse is half configured: {} missing (set LANGFUSE_HOST, LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY together)",
+                missing.join(", ")
+            ),
+            Self::UnknownSampler(s) => write!(
+                f,
+                "unknown OTEL_TRACES_SAMPLER {s:?}: use always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio"
+            ),
+            Self::InvalidSamplerArg(a) => {
+                write!(f, "OTEL_TRACES_SAMPLER_ARG {a:?} is not a ratio between 0 and 1")
+            }
+            Self::InvalidList { variable, member } => {
+                write!(f, "{variable} has {member:?}, which is not key=value")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The configuration of the export pipeline: where spans go, the service, the sampler,
+/// and the disk spool that keeps spans while the collector is unreachable.
+///
+/// ```
+/// use traced::{Config, Protocol};
+///
+/// let config = Config::new()
+///     .service_name("checkout")
+///     .otlp("http://127.0.0.1:4318/v1/traces", Protocol::HttpProtobuf)
+///     .header("x-api-key", "secret");
+/// assert_eq!(config.service_name_or_default(), "checkout");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) service_name: Option<String>,
+    pub(crate) resource_attributes: Vec<(String, String)>,
+    pub(crate) target: Target,
+    pub(crate) sampler: SamplerConfig,
+    pub(crate) spool_dir: Option<PathBuf>,
+    pub(crate) spool_max_bytes: u64,
+    pub(crate) queue_size: usize,
+    pub(crate) scheduled_delay: Duration,
+    pub(crate) retry_initial: Duration,
+    pub(crate) retry_max: Duration,
+    pub(crate) export_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The path of the Langfuse OTLP endpoint under its host.
+pub const LANGFUSE_OTLP_PATH: &str = "/api/public/otel/v1/traces";
+
+impl Config {
+    /// The defaults: the embedded store, every span sampled (parent-based), a 64 MiB
+    /// spool, a 2048-span queue. Reads no environment.
+    pub fn new() -> Self {
+        Self {
+            service_name: None,
+            resource_attributes: Vec::new(),
+            target: Target::Embedded {
+                dir: crate::export::default_dir(),
+            },
+            sampler: SamplerConfig::ParentBased(Box::new(SamplerConfig::AlwaysOn)),
+            spool_dir: None,
+            spool_max_bytes: 64 << 20,
+            queue_size: 2048,
+            scheduled_delay: Duration::from_millis(500),
+            retry_initial: Duration::from_millis(500),
+            retry_max: Duration::from_secs(30),
+            export_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The configuration the process environment describes (see the crate README for the
+    /// variables). Misconfiguration is an error here, never a panic or silence.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_env`] over any source of variables.
+    ///
+    /// ```
+    /// use traced::{Config, Target};
+    ///
+    /// let vars = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")];
+    /// let config = Config::from_lookup(|name| {
+    ///     vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    /// })
+    /// .unwrap();
+    /// assert!(matches!(config.target(), Target::Otlp { endpoint, .. } if endpoint == "http://collector:4318/v1/traces"));
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        super::env::config_from(lookup)
+    }
+
+    /// The `service.name` resource attribute.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Another resource attribute (`deployment.environment`, `service.version`, ...).
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.resource_attributes.push((key.into(), value.into()));
+        self
+    }
+
+    /// Send spans to an OTLP endpoint (for HTTP, the full URL with `/v1/traces`).
+    pub fn otlp(mut self, endpoint: impl Into<String>, protocol: Protocol) -> Self {
+        self.target = Target::Otlp {
+            endpoint: endpoint.into(),
+            protocol,
+            headers: Vec::new(),
+        };
+        self
+    }
+
+    /// A header (gRPC metadata) sent with every export; only for an OTLP target.
+    pub fn header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        if let Target::Otlp { headers, .. } = &mut self.target {
+            headers.push((key.into(), value.into()));
+        }
+        self
+    }
+
+    /// Send spans to Langfuse: OTLP/HTTP to `{host}/api/public/otel/v1/traces` with Basic
+    /// authentication by the project's public and secret keys.
+    ///
+    /// ```
+    /// use traced::{Config, Target};
+    /// let config = Config::new().langfuse("https://cloud.langfuse.com", "pk-lf-1", "sk-lf-2");
+    /// let Target::Otlp { endpoint, headers, .. } = config.target() else { unreachable!() };
+    /// assert_eq!(endpoint, "https://cloud.langfuse.com/api/public/otel/v1/traces");
+    /// assert_eq!(headers[0].1, "Basic cGstbGYtMTpzay1sZi0y");
+    /// ```
+    pub fn langfuse(self, host: &str, public_key: &str, secret_key: &str) -> Self {
+        let endpoint = format!("{}{LANGFUSE_OTLP_PATH}", host.trim_end_matches('/'));
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));
+        self.otlp(endpoint, Protocol::HttpProtobuf)
+            .header("Authorization", format!("Basic {token}"))
+    }
+
+    /// Keep spans in the embedded store under `dir`.
+    pub fn embedded(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.target = Target::Embedded { dir: dir.into() };
+        self
+    }
+
+    /// Record nothing.
+    pub fn disabled(mut self) -> Self {
+        self.target = Target::Disabled;
+        self
+    }
+
+    /// The sampler.
+    pub fn sampler(mut self, sampler: SamplerConfig) -> Self {
+        self.sampler = sampler;
+        self
+    }
+
+    /// Where batches wait while the collector is unreachable (default
+    /// `{TRACED_DIR or ./traces}/spool/{service}`).
+    pub fn spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// The most bytes the spool keeps; past it the oldest batches are dropped (counted).
+    pub fn spool_max_bytes(mut self, bytes: u64) -> Self {
+        self.spool_max_bytes = bytes;
+        self
+    }
+
+    /// The most ended spans waiting in memory for export; past it spans are dropped
+    /// (counted and reported at shutdown).
+    pub fn queue_size(mut self, spans: usize) -> Self {
+        self.queue_size = spans.max(1);
+        self
+    }
+
+    /// How often the batch of ended spans is sent.
+    pub fn scheduled_delay(mut self, delay: Duration) -> Self {
+        self.scheduled_delay = delay;
+        self
+    }
+
+    /// The backoff of resending spooled batches: from `initial`, doubling up to `max`.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry_initial = initial;
+        self.retry_max = max.max(initial);
+        self
+    }
+
+    /// How long one export may take before it counts as failed (and is spooled).
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+
+    /// Where spans go.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The service name, or the default the OpenTelemetry spec gives
+    /// (`unknown_service:{executable}`).
+    pub fn service_name_or_default(&self) -> String {
+        self.service_name.clone().unwrap_or_else(|| {
+            let exe = std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            format!("unknown_service:{exe}")
+        })
+    }
+
+    /// Checks what can be checked before anything starts: the endpoint URL.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if let Target::Otlp { endpoint, .. } = &self.target {
+            validate_endpoint("Config::otlp", endpoint)?;
+        }
+        Ok(())
+    }
+}
+
+/// An endpoint must be an `http://` or `https://` URL with a host.
+pub(crate) fn validate_endpoint(source: &str, value: &str) -> Result<(), ConfigError> {
+    let invalid = |reason: &str| ConfigError::InvalidEndpoint {
+        source: source.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let uri: http::Uri = value.parse().map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => return Err(invalid(&format!("the scheme is {other:?}, not http or https"))),
+        None => return Err(invalid("no scheme: write http://host:port")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("no host"));
+    }
+    Ok(())
+}

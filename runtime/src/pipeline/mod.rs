@@ -1,0 +1,356 @@
+//! `traced::init()`: the export pipeline in one line, configured by the standard
+//! environment or by [`Config`]. Spans go through the SDK's batch processor to an OTLP
+//! endpoint (gRPC or HTTP) or to the embedded store; batches the collector does not take
+//! are spooled to disk and sent again; every span is counted, and what was dropped is
+//! reported at shutdown.
+
+mod config;
+mod env;
+mod reliable;
+mod spool;
+mod stats;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::{global, KeyValue};
+use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+    SpanProcessor,
+};
+use opentelemetry_sdk::Resource;
+
+pub use config::{Config, ConfigError, Protocol, SamplerConfig, Target, LANGFUSE_OTLP_PATH};
+pub use stats::ExportStats;
+
+use reliable::{ReliableExporter, Settings};
+use spool::Spool;
+use stats::Counters;
+
+/// Why `init()` could not set up the pipeline.
+#[derive(Debug)]
+pub enum InitError {
+    /// The configuration cannot work.
+    Config(ConfigError),
+    /// The exporter could not be built.
+    Exporter(String),
+    /// The export runtime could not start.
+    Runtime(std::io::Error),
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(error) => write!(f, "traced configuration: {error}"),
+            Self::Exporter(error) => write!(f, "traced exporter: {error}"),
+            Self::Runtime(error) => write!(f, "traced export runtime: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Config(error) => Some(error),
+            Self::Runtime(error) => Some(error),
+            Self::Exporter(_) => None,
+        }
+    }
+}
+
+impl From<ConfigError> for InitError {
+    fn from(error: ConfigError) -> Self {
+        Self::Config(error)
+    }
+}
+
+/// Sets up export from the environment and installs the tracer provider globally.
+/// Keep the guard alive: dropping it flushes and shuts the pipeline down.
+///
+/// ```no_run
+/// fn main() -> Result<(), traced::InitError> {
+///     let _guard = traced::init()?;
+///     // ... traced code ...
+///     Ok(())
+/// }
+/// ```
+pub fn init() -> Result<Guard, InitError> {
+    Config::from_env()?.init()
+}
+
+/// Counts the spans that enter the pipeline, in front of the batch processor.
+#[derive(Debug)]
+struct CountingProcessor<P> {
+    inner: P,
+    counters: Arc<Counters>,
+}
+
+impl<P: SpanProcessor> SpanProcessor for CountingProcessor<P> {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        Counters::add(&self.counters.ended, 1);
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// Counts what the embedded store's exporter writes or fails to write.
+#[derive(Debug)]
+struct CountingExporter<E> {
+    inner: E,
+    counters: Arc<Counters>,
+}
+
+impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let n = batch.len();
+        let result = self.inner.export(batch).await;
+        match &result {
+            Ok(()) => Counters::add(&self.counters.exported, n),
+            Err(_) => Counters::add(&self.counters.lost, n),
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+fn sampler(config: &SamplerConfig) -> Sampler {
+    match config {
+        SamplerConfig::AlwaysOn => Sampler::AlwaysOn,
+        SamplerConfig::AlwaysOff => Sampler::AlwaysOff,
+        SamplerConfig::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(*ratio),
+        SamplerConfig::ParentBased(inner) => Sampler::ParentBased(Box::new(sampler(inner))),
+    }
+}
+
+fn otlp_exporter(
+    endpoint: &str,
+    protocol: Protocol,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    let built = match protocol {
+        Protocol::Grpc => {
+            let mut metadata = tonic::metadata::MetadataMap::new();
+            for (key, value) in headers {
+                let key = tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
+                    .map_err(|e| format!("header name {key:?}: {e}"))?;
+                let value = value.parse().map_err(|e| format!("header value of {key}: {e}"))?;
+                metadata.insert(key, value);
+            }
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .with_timeout(timeout)
+                .with_metadata(metadata)
+                .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
+                .build()
+        }
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            let wire = if protocol == Protocol::HttpJson {
+                opentelemetry_otlp::Protocol::HttpJson
+            } else {
+                opentelemetry_otlp::Protocol::HttpBinary
+            };
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(endpoint)
+                .with_protocol(wire)
+                .with_timeout(timeout)
+                .with_headers(headers.iter().cloned().collect::<HashMap<_, _>>())
+                .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
+                .build()
+        }
+    };
+    built.map_err(|e| e.to_string())
+}
+
+impl Config {
+    /// Builds the pipeline this configuration describes and installs it as the global
+    /// tracer provider.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("traced-doc-init-{}", std::process::id()));
+    /// let guard = traced::Config::new().service_name("doc").embedded(&dir).init().unwrap();
+    /// let stats = guard.shutdown();
+    /// assert_eq!(stats.dropped, 0);
+    /// ```
+    pub fn init(self) -> Result<Guard, InitError> {
+        self.validate()?;
+        let counters = Arc::new(Counters::default());
+        let service = self.service_name_or_default();
+        let mut resource = Resource::builder().with_service_name(service.clone());
+        for (key, value) in &self.resource_attributes {
+            resource = resource.with_attribute(KeyValue::new(key.clone(), value.clone()));
+        }
+        let batch_config = BatchConfigBuilder::default()
+            .with_max_queue_size(self.queue_size)
+            .with_scheduled_delay(self.scheduled_delay)
+            .build();
+        let processor = match &self.target {
+            Target::Disabled => {
+                return Ok(Guard {
+                    provider: None,
+                    counters,
+                    describe: "disabled".to_owned(),
+                })
+            }
+            Target::Embedded { dir } => BatchSpanProcessor::builder(CountingExporter {
+                inner: crate::export::FileExporter::new(dir),
+                counters: counters.clone(),
+            })
+            .with_batch_config(batch_config)
+            .build(),
+            Target::Otlp { endpoint, protocol, headers } => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("traced-export")
+                    .enable_all()
+                    .build()
+                    .map_err(InitError::Runtime)?;
+                let spool_dir = self.spool_dir.clone().unwrap_or_else(|| {
+                    let safe: String = service
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                        .collect();
+                    crate::export::default_dir().join("spool").join(safe)
+                });
+                let (endpoint, protocol, headers, timeout) = (endpoint.clone(), *protocol, headers.clone(), self.export_timeout);
+                let exporter = ReliableExporter::new(
+                    runtime,
+                    move || otlp_exporter(&endpoint, protocol, &headers, timeout),
+                    Settings {
+                        spool: Spool::new(spool_dir, self.spool_max_bytes),
+                        counters: counters.clone(),
+                        timeout: self.export_timeout,
+                        retry_initial: self.retry_initial,
+                        retry_max: self.retry_max,
+                    },
+                )
+                .map_err(InitError::Exporter)?;
+                BatchSpanProcessor::builder(exporter)
+                    .with_batch_config(batch_config)
+                    .build()
+            }
+        };
+        let provider = SdkTracerProvider::builder()
+            .with_resource(resource.build())
+            .with_sampler(sampler(&self.sampler))
+            .with_span_processor(CountingProcessor {
+                inner: processor,
+                counters: counters.clone(),
+            })
+            .build();
+        global::set_tracer_provider(provider.clone());
+        let describe = match &self.target {
+            Target::Otlp { endpoint, protocol, .. } => format!("OTLP {protocol} to {endpoint}"),
+            Target::Embedded { dir } => format!("the embedded store in {}", dir.display()),
+            Target::Disabled => "disabled".to_owned(),
+        };
+        Ok(Guard {
+            provider: Some(provider),
+            counters,
+            describe,
+        })
+    }
+}
+
+/// The running pipeline. Dropping it flushes and shuts down; [`Guard::shutdown`] does the
+/// same and returns what became of the spans.
+#[derive(Debug)]
+pub struct Guard {
+    provider: Option<SdkTracerProvider>,
+    counters: Arc<Counters>,
+    describe: String,
+}
+
+impl Guard {
+    /// Sends what has ended so far (for short-lived programs); spans the collector did
+    /// not take are in the spool.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("traced-doc-flush-{}", std::process::id()));
+    /// let guard = traced::Config::new().embedded(&dir).init().unwrap();
+    /// guard.flush();
+    /// ```
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider {
+            if let Err(error) = provider.force_flush() {
+                log::warn!("traced: flush failed: {error}");
+            }
+        }
+    }
+
+    /// The counts so far (queue drops are known exactly only after a flush).
+    pub fn stats(&self) -> ExportStats {
+        self.counters.snapshot(false)
+    }
+
+    /// Where spans go, in words.
+    pub fn destination(&self) -> &str {
+        &self.describe
+    }
+
+    /// Flushes, shuts down, reports, and returns what became of every span.
+    pub fn shutdown(mut self) -> ExportStats {
+        self.shutdown_once()
+    }
+
+    fn shutdown_once(&mut self) -> ExportStats {
+        let Some(provider) = self.provider.take() else {
+            return self.counters.snapshot(true);
+        };
+        let _ = provider.force_flush();
+        if let Err(error) = provider.shutdown() {
+            log::warn!("traced: shutdown: {error}");
+        }
+        let stats = self.counters.snapshot(true);
+        if stats.dropped > 0 || stats.pending_on_disk > 0 {
+            log::warn!(
+                "traced: {} spans ended, {} exported, {} spooled, {} resent, {} dropped, {} still on disk for the next run",
+                stats.ended, stats.exported, stats.spooled, stats.resent, stats.dropped, stats.pending_on_disk
+            );
+        } else {
+            log::info!(
+                "traced: {} spans ended, {} exported, {} resent from the spool, none dropped",
+                stats.ended, stats.exported, stats.resent
+            );
+        }
+        stats
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.shutdown_once();
+    }
+}

@@ -1,0 +1,212 @@
+//! In-process OTLP receivers (gRPC and HTTP/protobuf) on 127.0.0.1, recording the spans
+//! they are sent, to test exports over the real wire.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// One span as received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: String,
+    pub name: String,
+    pub service: String,
+    /// Attribute values as text, by key.
+    pub attributes: Vec<(String, String)>,
+}
+
+/// What a receiver saw.
+#[derive(Clone, Debug, Default)]
+pub struct Inbox {
+    inner: Arc<Mutex<InboxInner>>,
+}
+
+#[derive(Debug, Default)]
+struct InboxInner {
+    spans: Vec<Received>,
+    requests: usize,
+    headers: Vec<Vec<(String, String)>>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn text(value: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    match value.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => s.clone(),
+        Some(Value::IntValue(i)) => i.to_string(),
+        Some(Value::DoubleValue(d)) => d.to_string(),
+        Some(Value::BoolValue(b)) => b.to_string(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    }
+}
+
+impl Inbox {
+    fn record(&self, request: &ExportTraceServiceRequest, headers: Vec<(String, String)>) {
+        let mut spans = Vec::new();
+        for resource_spans in &request.resource_spans {
+            let service = resource_spans
+                .resource
+                .as_ref()
+                .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+                .map(|kv| text(&kv.value))
+                .unwrap_or_default();
+            for scope_spans in &resource_spans.scope_spans {
+                for span in &scope_spans.spans {
+                    spans.push(Received {
+                        trace_id: hex(&span.trace_id),
+                        span_id: hex(&span.span_id),
+                        parent_span_id: hex(&span.parent_span_id),
+                        name: span.name.clone(),
+                        service: service.clone(),
+                        attributes: span.attributes.iter().map(|kv| (kv.key.clone(), text(&kv.value))).collect(),
+                    });
+                }
+            }
+        }
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.spans.extend(spans);
+            inner.requests += 1;
+            inner.headers.push(headers);
+        }
+    }
+
+    /// Every span received so far.
+    pub fn spans(&self) -> Vec<Received> {
+        self.inner.lock().map(|i| i.spans.clone()).unwrap_or_default()
+    }
+
+    /// How many export requests arrived.
+    pub fn requests(&self) -> usize {
+        self.inner.lock().map(|i| i.requests).unwrap_or(0)
+    }
+
+    /// The headers (or gRPC metadata) of every request.
+    pub fn headers(&self) -> Vec<Vec<(String, String)>> {
+        self.inner.lock().map(|i| i.headers.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Clone)]
+struct GrpcService(Inbox);
+
+#[tonic::async_trait]
+impl TraceService for GrpcService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let headers = request
+            .metadata()
+            .iter()
+            .filter_map(|kv| match kv {
+                tonic::metadata::KeyAndValueRef::Ascii(k, v) => {
+                    Some((k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                }
+                _ => None,
+            })
+            .collect();
+        self.0.record(request.get_ref(), headers);
+        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+    }
+}
+
+/// A running receiver; dropping it stops the server.
+pub struct Receiver {
+    pub addr: SocketAddr,
+    pub inbox: Inbox,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Starts an OTLP/gRPC receiver on `addr` (`127.0.0.1:0` for any free port).
+pub async fn grpc(addr: SocketAddr) -> std::io::Result<Receiver> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let inbox = Inbox::default();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let service = TraceServiceServer::new(GrpcService(inbox.clone()));
+    tokio::spawn(async move {
+        let _ = tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(
+                tokio_stream_from(listener),
+                async move {
+                    let _ = stopped.await;
+                },
+            )
+            .await;
+    });
+    Ok(Receiver { addr, inbox, _stop: stop })
+}
+
+fn tokio_stream_from(
+    listener: TcpListener,
+) -> impl futures_core_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    futures_core_stream::unfold(listener, |listener| async move {
+        let accepted = listener.accept().await.map(|(stream, _)| stream);
+        Some((accepted, listener))
+    })
+}
+
+mod futures_core_stream {
+    pub use futures::stream::{unfold, Stream};
+}
+
+/// Starts an OTLP/HTTP (protobuf) receiver on `addr`, on `/v1/traces` and on Langfuse's
+/// `/api/public/otel/v1/traces`.
+pub async fn http(addr: SocketAddr) -> std::io::Result<Receiver> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let inbox = Inbox::default();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let recorder = inbox.clone();
+    let handler = axum::routing::post(move |headers: http::HeaderMap, body: axum::body::Bytes| {
+            let recorder = recorder.clone();
+            async move {
+                match ExportTraceServiceRequest::decode(body) {
+                    Ok(request) => {
+                        let headers = headers
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                            .collect();
+                        recorder.record(&request, headers);
+                        (http::StatusCode::OK, ExportTraceServiceResponse { partial_success: None }.encode_to_vec())
+                    }
+                    Err(_) => (http::StatusCode::BAD_REQUEST, Vec::new()),
+                }
+            }
+        });
+    // The standard path, and the one Langfuse serves OTLP on.
+    let router = axum::Router::new()
+        .route("/v1/traces", handler.clone())
+        .route("/api/public/otel/v1/traces", handler);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(Receiver { addr, inbox, _stop: stop })
+}
+
+/// A loopback address nothing listens on (a port bound and released).
+pub fn unused_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 1)))
+}
