@@ -8,7 +8,6 @@ use std::time::Duration;
 use opentelemetry::global;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use traced::traced;
-use traced_examples::print_trace_tree;
 
 #[derive(serde::Serialize)]
 struct Question {
@@ -71,7 +70,19 @@ fn main() {
     }
 
     match exporter.get_finished_spans() {
-        Ok(spans) => print_trace_tree(&spans, &mut std::io::stdout().lock()),
+        Ok(spans) => {
+            let resource = traced::export::Resource {
+                attributes: vec![traced::export::Attribute {
+                    key: "service.name".into(),
+                    value: traced::export::AnyValue::StringValue("quickstart".into()),
+                }],
+            };
+            let records: Vec<_> = spans
+                .iter()
+                .map(|span| traced::export::SpanRecord::from_span(span, &resource))
+                .collect();
+            print!("{}", traced::export::render_traces(&records));
+        }
         Err(error) => eprintln!("could not read the recorded spans: {error}"),
     }
     if let Err(error) = provider.shutdown() {

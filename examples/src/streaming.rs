@@ -7,10 +7,7 @@
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use opentelemetry::global;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use traced::{traced, Accumulate, StreamOutput, Usage};
-use traced_examples::print_trace_tree;
 
 /// An OpenAI-style chunk: a piece of text, and on the last chunk the usage.
 #[derive(Debug, Clone)]
@@ -48,8 +45,10 @@ fn chat(prompt: String) -> impl Stream<Item = ChatChunk> {
     }
 }
 
+/// Answers with the streamed text; returns it with the trace id. Only the text is the
+/// span's output (`set_output` replaces the returned value).
 #[traced(name = "answer question")]
-async fn answer(question: &str) -> String {
+async fn answer(question: &str) -> (String, String) {
     let mut reply = std::pin::pin!(chat(format!("Answer briefly: {question}")));
     let mut text = String::new();
     while let Some(chunk) = reply.next().await {
@@ -58,43 +57,53 @@ async fn answer(question: &str) -> String {
         text.push_str(&chunk.delta);
     }
     println!("\n");
-    text
+    traced::current_span().set_output(&text);
+    (text, traced::current_trace_id().unwrap_or_default())
 }
 
 fn main() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    global::set_tracer_provider(provider.clone());
+    if let Err(error) = run() {
+        eprintln!("streaming: {error}");
+        std::process::exit(1);
+    }
+}
 
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Export follows the environment (`OTEL_*`, `LANGFUSE_*`); with none set, the
+    // embedded store (`./traces` or `$TRACED_DIR`).
+    let config = traced::Config::from_env()?.service_name("streaming-example");
+    let target = config.target().clone();
+    let guard = config.init()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("could not start the async runtime: {error}");
-            return;
-        }
-    };
-    runtime.block_on(answer("When does a traced stream's span end?"));
+        .build()?;
+    let (_, trace_id) = runtime.block_on(answer("When does a traced stream's span end?"));
+    println!("trace {trace_id}");
+    let stats = guard.shutdown();
+    if stats.dropped > 0 {
+        eprintln!("{} spans dropped", stats.dropped);
+    }
 
-    match exporter.get_finished_spans() {
-        Ok(spans) => {
-            print_trace_tree(&spans, &mut std::io::stdout().lock());
-            if let Some(span) = spans.iter().find(|s| s.name == "tiny-llm.chat") {
-                println!("\nattributes of `{}`:", span.name);
-                for kv in &span.attributes {
-                    if !kv.key.as_str().starts_with("code.") && kv.key.as_str() != "output.value" {
-                        println!("  {} = {}", kv.key, kv.value);
-                    }
-                }
+    let traced::Target::Embedded { dir } = target else {
+        println!("the spans are in the backend; look for trace {trace_id}");
+        return Ok(());
+    };
+    let store = traced::export::read_store(&dir)?;
+    print!(
+        "\n{}",
+        traced::export::render_trace(&store.spans, &trace_id)
+    );
+    if let Some(span) = store
+        .spans
+        .iter()
+        .find(|s| s.trace_id == trace_id && s.name == "tiny-llm.chat")
+    {
+        println!("\nattributes of `{}`:", span.name);
+        for attribute in &span.attributes {
+            if !attribute.key.starts_with("code.") && attribute.key != "output.value" {
+                println!("  {} = {}", attribute.key, attribute.value.to_text());
             }
         }
-        Err(error) => eprintln!("could not read the recorded spans: {error}"),
     }
-    if let Err(error) = provider.shutdown() {
-        eprintln!("shutdown: {error}");
-    }
+    Ok(())
 }

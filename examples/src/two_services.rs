@@ -16,9 +16,6 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use http::HeaderMap;
-use opentelemetry::global;
-use opentelemetry_sdk::trace::SdkTracerProvider;
-use opentelemetry_sdk::Resource;
 use tokio::sync::Notify;
 use traced::reqwest::RequestBuilderExt;
 use traced::{traced, TraceAttributes};
@@ -78,13 +75,43 @@ fn end_node(answer: &str) -> usize {
     answer.len()
 }
 
+/// Why the guardrail flagged an answer.
+#[derive(Debug)]
+struct Flagged(&'static str);
+
+impl std::fmt::Display for Flagged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "answer flagged: {}", self.0)
+    }
+}
+
+impl std::error::Error for Flagged {}
+
+/// A check that fails on purpose, to show how an error is recorded (status ERROR and an
+/// `exception` event); the flow goes on.
+#[traced(name = "guardrail", as_type = "guardrail")]
+fn guardrail(answer: &str) -> Result<(), Flagged> {
+    if answer.contains("source:") {
+        Ok(())
+    } else {
+        Err(Flagged("no source cited"))
+    }
+}
+
 #[traced(name = "flow", skip(client))]
 async fn flow(client: &reqwest::Client, server_b: &str, question: &str) -> Result<String, Error> {
     let question = start_node(question);
     let facts = node_a(client, server_b, question).await?;
     let answer = node_b(facts).await;
+    if let Err(flag) = guardrail(&answer) {
+        log_flag(&flag);
+    }
     end_node(&answer);
     Ok(answer)
+}
+
+fn log_flag(flag: &Flagged) {
+    eprintln!("server-a: {flag}");
 }
 
 #[derive(Clone)]
@@ -118,28 +145,20 @@ async fn shutdown(State(stop): State<Arc<Notify>>) -> &'static str {
 
 // ---- both servers -------------------------------------------------------------------
 
-/// Installs the tracer provider of one service: spans to the embedded store.
-fn install(service: &'static str) -> SdkTracerProvider {
-    let provider = SdkTracerProvider::builder()
-        .with_resource(Resource::builder().with_service_name(service).build())
-        .with_batch_exporter(traced::export::FileExporter::new(
-            traced::export::default_dir(),
-        ))
-        .build();
-    global::set_tracer_provider(provider.clone());
-    provider
-}
-
-/// Serves `router` on a loopback port until `/shutdown`, then flushes the spans.
+/// Serves `router` on a loopback port until `/shutdown`, then flushes the spans. Export
+/// follows the environment (`OTEL_*`, `LANGFUSE_*`); with none set, the embedded store.
 async fn serve(service: &'static str, router: Router, stop: Arc<Notify>) -> Result<(), Error> {
-    let provider = install(service);
+    let guard = traced::Config::from_env()?.service_name(service).init()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     // The parent process reads this line to learn the port.
     println!("listening {}", listener.local_addr()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { stop.notified().await })
         .await?;
-    provider.shutdown()?;
+    let stats = tokio::task::spawn_blocking(move || guard.shutdown()).await?;
+    if stats.dropped > 0 {
+        eprintln!("{service}: {} spans dropped", stats.dropped);
+    }
     Ok(())
 }
 
@@ -216,14 +235,19 @@ fn wait_for_exit(service: &mut Service, limit: Duration) -> Result<(), Error> {
 }
 
 async fn orchestrate() -> Result<(), Error> {
-    let dir = traced::export::default_dir();
+    let config = traced::Config::from_env()?;
     let mut b = start(&["server-b"])?;
     let mut a = start(&["server-a", &b.addr])?;
+    let destination = match config.target() {
+        traced::Target::Embedded { dir } => format!("the embedded store in {}", dir.display()),
+        traced::Target::Otlp {
+            endpoint, protocol, ..
+        } => format!("OTLP {protocol} to {endpoint}"),
+        traced::Target::Disabled => "nowhere (OTEL_SDK_DISABLED)".to_owned(),
+    };
     println!(
-        "server B on {}, server A on {}; spans go to {}\n",
-        b.addr,
-        a.addr,
-        dir.display()
+        "server B on {}, server A on {}; spans go to {destination}\n",
+        b.addr, a.addr
     );
 
     let client = reqwest::Client::new();
@@ -237,7 +261,8 @@ async fn orchestrate() -> Result<(), Error> {
             .text()
             .await?,
     )?;
-    println!("answer: {}\n", reply.answer);
+    println!("answer: {}", reply.answer);
+    println!("trace {}\n", reply.trace_id);
 
     for service in [&mut a, &mut b] {
         client
@@ -247,12 +272,23 @@ async fn orchestrate() -> Result<(), Error> {
         wait_for_exit(service, Duration::from_secs(10))?;
     }
 
-    let store = traced::export::read_store(&dir)?;
+    let traced::Target::Embedded { dir } = config.target() else {
+        println!(
+            "the spans are in the backend; look for trace {}",
+            reply.trace_id
+        );
+        return Ok(());
+    };
+    let store = traced::export::read_store(dir)?;
     let tree = traced::export::render_trace(&store.spans, &reply.trace_id);
     if tree.is_empty() {
         return Err(format!("trace {} not found under {}", reply.trace_id, dir.display()).into());
     }
     print!("{tree}");
+    println!(
+        "\nsee it in a browser: cargo run -p traced -- view --trace {} --html trace.html",
+        reply.trace_id
+    );
     Ok(())
 }
 

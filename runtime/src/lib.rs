@@ -49,11 +49,11 @@ pub mod attributes;
 pub use capture::AttributeValue;
 pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
 pub use llm::Usage;
+pub use observation::{ObservationType, UnknownObservationType};
 pub use pipeline::{
     init, Config, ConfigError, ExportStats, Guard, InitError, Protocol, SamplerConfig, Target,
     LANGFUSE_OTLP_PATH,
 };
-pub use observation::{ObservationType, UnknownObservationType};
 pub use propagation::{
     extract, inject, inject_context, Extracted, HeaderCarrier, IntoParent, TraceContext,
 };

@@ -73,7 +73,11 @@ impl Inbox {
                         parent_span_id: hex(&span.parent_span_id),
                         name: span.name.clone(),
                         service: service.clone(),
-                        attributes: span.attributes.iter().map(|kv| (kv.key.clone(), text(&kv.value))).collect(),
+                        attributes: span
+                            .attributes
+                            .iter()
+                            .map(|kv| (kv.key.clone(), text(&kv.value)))
+                            .collect(),
                     });
                 }
             }
@@ -87,7 +91,10 @@ impl Inbox {
 
     /// Every span received so far.
     pub fn spans(&self) -> Vec<Received> {
-        self.inner.lock().map(|i| i.spans.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|i| i.spans.clone())
+            .unwrap_or_default()
     }
 
     /// How many export requests arrived.
@@ -97,7 +104,10 @@ impl Inbox {
 
     /// The headers (or gRPC metadata) of every request.
     pub fn headers(&self) -> Vec<Vec<(String, String)>> {
-        self.inner.lock().map(|i| i.headers.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|i| i.headers.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -121,7 +131,9 @@ impl TraceService for GrpcService {
             })
             .collect();
         self.0.record(request.get_ref(), headers);
-        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -142,15 +154,16 @@ pub async fn grpc(addr: SocketAddr) -> std::io::Result<Receiver> {
     tokio::spawn(async move {
         let _ = tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming_shutdown(
-                tokio_stream_from(listener),
-                async move {
-                    let _ = stopped.await;
-                },
-            )
+            .serve_with_incoming_shutdown(tokio_stream_from(listener), async move {
+                let _ = stopped.await;
+            })
             .await;
     });
-    Ok(Receiver { addr, inbox, _stop: stop })
+    Ok(Receiver {
+        addr,
+        inbox,
+        _stop: stop,
+    })
 }
 
 fn tokio_stream_from(
@@ -175,21 +188,27 @@ pub async fn http(addr: SocketAddr) -> std::io::Result<Receiver> {
     let (stop, stopped) = oneshot::channel::<()>();
     let recorder = inbox.clone();
     let handler = axum::routing::post(move |headers: http::HeaderMap, body: axum::body::Bytes| {
-            let recorder = recorder.clone();
-            async move {
-                match ExportTraceServiceRequest::decode(body) {
-                    Ok(request) => {
-                        let headers = headers
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
-                            .collect();
-                        recorder.record(&request, headers);
-                        (http::StatusCode::OK, ExportTraceServiceResponse { partial_success: None }.encode_to_vec())
-                    }
-                    Err(_) => (http::StatusCode::BAD_REQUEST, Vec::new()),
+        let recorder = recorder.clone();
+        async move {
+            match ExportTraceServiceRequest::decode(body) {
+                Ok(request) => {
+                    let headers = headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                        .collect();
+                    recorder.record(&request, headers);
+                    (
+                        http::StatusCode::OK,
+                        ExportTraceServiceResponse {
+                            partial_success: None,
+                        }
+                        .encode_to_vec(),
+                    )
                 }
+                Err(_) => (http::StatusCode::BAD_REQUEST, Vec::new()),
             }
-        });
+        }
+    });
     // The standard path, and the one Langfuse serves OTLP on.
     let router = axum::Router::new()
         .route("/v1/traces", handler.clone())
@@ -201,7 +220,11 @@ pub async fn http(addr: SocketAddr) -> std::io::Result<Receiver> {
             })
             .await;
     });
-    Ok(Receiver { addr, inbox, _stop: stop })
+    Ok(Receiver {
+        addr,
+        inbox,
+        _stop: stop,
+    })
 }
 
 /// A loopback address nothing listens on (a port bound and released).

@@ -21,12 +21,17 @@ async fn wait_for(receiver: &Receiver, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_protobuf_then_langfuse() {
     let spool = std::env::temp_dir().join(format!("traced-http-spool-{}", std::process::id()));
-    let receiver = receiver::http("127.0.0.1:0".parse().expect("addr")).await.expect("receiver");
+    let receiver = receiver::http("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("receiver");
 
     // Plain OTLP/HTTP with a header.
     let guard = Config::new()
         .service_name("http-service")
-        .otlp(format!("http://{}/v1/traces", receiver.addr), Protocol::HttpProtobuf)
+        .otlp(
+            format!("http://{}/v1/traces", receiver.addr),
+            Protocol::HttpProtobuf,
+        )
         .header("x-team", "llm")
         .spool_dir(&spool)
         .init()
@@ -34,29 +39,45 @@ async fn http_protobuf_then_langfuse() {
     work("first");
     guard.flush();
     wait_for(&receiver, 1).await;
-    let stats = tokio::task::spawn_blocking(move || guard.shutdown()).await.expect("shutdown");
+    let stats = tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .expect("shutdown");
     assert_eq!((stats.ended, stats.exported, stats.dropped), (1, 1, 0));
     let spans = receiver.inbox.spans();
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].name, "work");
     assert_eq!(spans[0].service, "http-service");
-    assert!(spans[0].attributes.iter().any(|(k, v)| k == "output.value" && v == "FIRST"));
-    assert!(receiver.inbox.headers()[0].iter().any(|(k, v)| k == "x-team" && v == "llm"));
+    assert!(spans[0]
+        .attributes
+        .iter()
+        .any(|(k, v)| k == "output.value" && v == "FIRST"));
+    assert!(receiver.inbox.headers()[0]
+        .iter()
+        .any(|(k, v)| k == "x-team" && v == "llm"));
 
     // Langfuse: OTLP/HTTP to {host}/api/public/otel/v1/traces with Basic auth.
     let guard = Config::new()
         .service_name("langfuse-service")
-        .langfuse(&format!("http://{}/", receiver.addr), "pk-lf-test", "sk-lf-test")
+        .langfuse(
+            &format!("http://{}/", receiver.addr),
+            "pk-lf-test",
+            "sk-lf-test",
+        )
         .spool_dir(&spool)
         .init()
         .expect("valid config");
     work("second");
     guard.flush();
     wait_for(&receiver, 2).await;
-    let stats = tokio::task::spawn_blocking(move || guard.shutdown()).await.expect("shutdown");
+    let stats = tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .expect("shutdown");
     assert_eq!((stats.exported, stats.dropped), (1, 0));
     let headers = receiver.inbox.headers();
-    let auth = headers[1].iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.as_str());
+    let auth = headers[1]
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.as_str());
     // base64("pk-lf-test:sk-lf-test")
     assert_eq!(auth, Some("Basic cGstbGYtdGVzdDpzay1sZi10ZXN0"));
     assert_eq!(receiver.inbox.spans()[1].service, "langfuse-service");

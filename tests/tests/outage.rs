@@ -59,12 +59,20 @@ async fn every_span_arrives_once_after_an_outage_and_after_a_restart() {
     assert_eq!(stats.spooled, 300, "{stats:?}");
 
     // 2. It comes back: the spool drains, each span exactly once.
-    let receiver = receiver::grpc(addr).await.expect("receiver on the same port");
+    let receiver = receiver::grpc(addr)
+        .await
+        .expect("receiver on the same port");
     wait_for(&receiver, 300, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await; // room for a duplicate to show
     assert_exactly_once(&receiver, 300);
-    let stats = tokio::task::spawn_blocking(move || guard.shutdown()).await.expect("shutdown");
-    assert_eq!((stats.resent, stats.dropped, stats.pending_on_disk), (300, 0, 0), "{stats:?}");
+    let stats = tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .expect("shutdown");
+    assert_eq!(
+        (stats.resent, stats.dropped, stats.pending_on_disk),
+        (300, 0, 0),
+        "{stats:?}"
+    );
     drop(receiver);
 
     // 3. Down again; this run ends with 30 spans still on disk.
@@ -72,8 +80,14 @@ async fn every_span_arrives_once_after_an_outage_and_after_a_restart() {
     for i in 0..10 {
         unit_of_work(i);
     }
-    let stats = tokio::task::spawn_blocking(move || guard.shutdown()).await.expect("shutdown");
-    assert_eq!((stats.spooled, stats.pending_on_disk, stats.dropped), (30, 30, 0), "{stats:?}");
+    let stats = tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .expect("shutdown");
+    assert_eq!(
+        (stats.spooled, stats.pending_on_disk, stats.dropped),
+        (30, 30, 0),
+        "{stats:?}"
+    );
 
     // 4. The next start sends them, once the collector is up.
     let receiver = receiver::grpc(addr).await.expect("receiver");
@@ -81,7 +95,13 @@ async fn every_span_arrives_once_after_an_outage_and_after_a_restart() {
     wait_for(&receiver, 30, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_exactly_once(&receiver, 30);
-    let stats = tokio::task::spawn_blocking(move || guard.shutdown()).await.expect("shutdown");
-    assert_eq!((stats.resent, stats.pending_on_disk, stats.dropped), (30, 0, 0), "{stats:?}");
+    let stats = tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .expect("shutdown");
+    assert_eq!(
+        (stats.resent, stats.pending_on_disk, stats.dropped),
+        (30, 0, 0),
+        "{stats:?}"
+    );
     let _ = std::fs::remove_dir_all(&spool);
 }

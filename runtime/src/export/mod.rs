@@ -3,11 +3,13 @@
 //! traced with no backend at all can still be looked at.
 
 mod file;
+mod html;
 mod read;
 mod record;
 mod tree;
 
 pub use file::{default_dir, FileExporter, TRACED_DIR};
+pub use html::render_html;
 pub use read::{read_store, Store};
 pub use record::{
     AnyValue, ArrayValue, Attribute, EventRecord, LinkRecord, Resource, Scope, SpanRecord,

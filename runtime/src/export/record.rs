@@ -353,13 +353,43 @@ impl AnyValue {
             AnyValue::ArrayValue(array) => {
                 let all = |f: fn(&AnyValue) -> bool| array.values.iter().all(f);
                 if all(|v| matches!(v, AnyValue::BoolValue(_))) && !array.values.is_empty() {
-                    Value::Array(Array::Bool(array.values.iter().filter_map(|v| match v { AnyValue::BoolValue(b) => Some(*b), _ => None }).collect()))
+                    Value::Array(Array::Bool(
+                        array
+                            .values
+                            .iter()
+                            .filter_map(|v| match v {
+                                AnyValue::BoolValue(b) => Some(*b),
+                                _ => None,
+                            })
+                            .collect(),
+                    ))
                 } else if all(|v| matches!(v, AnyValue::IntValue(_))) && !array.values.is_empty() {
-                    Value::Array(Array::I64(array.values.iter().filter_map(|v| match v { AnyValue::IntValue(i) => Some(*i), _ => None }).collect()))
-                } else if all(|v| matches!(v, AnyValue::DoubleValue(_))) && !array.values.is_empty() {
-                    Value::Array(Array::F64(array.values.iter().filter_map(|v| match v { AnyValue::DoubleValue(f) => Some(*f), _ => None }).collect()))
+                    Value::Array(Array::I64(
+                        array
+                            .values
+                            .iter()
+                            .filter_map(|v| match v {
+                                AnyValue::IntValue(i) => Some(*i),
+                                _ => None,
+                            })
+                            .collect(),
+                    ))
+                } else if all(|v| matches!(v, AnyValue::DoubleValue(_))) && !array.values.is_empty()
+                {
+                    Value::Array(Array::F64(
+                        array
+                            .values
+                            .iter()
+                            .filter_map(|v| match v {
+                                AnyValue::DoubleValue(f) => Some(*f),
+                                _ => None,
+                            })
+                            .collect(),
+                    ))
                 } else {
-                    Value::Array(Array::String(array.values.iter().map(|v| v.to_text().into()).collect()))
+                    Value::Array(Array::String(
+                        array.values.iter().map(|v| v.to_text().into()).collect(),
+                    ))
                 }
             }
         }

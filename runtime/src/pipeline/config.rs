@@ -259,7 +259,8 @@ impl Config {
     /// ```
     pub fn langfuse(self, host: &str, public_key: &str, secret_key: &str) -> Self {
         let endpoint = format!("{}{LANGFUSE_OTLP_PATH}", host.trim_end_matches('/'));
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));
         self.otlp(endpoint, Protocol::HttpProtobuf)
             .header("Authorization", format!("Basic {token}"))
     }
@@ -354,10 +355,16 @@ pub(crate) fn validate_endpoint(source: &str, value: &str) -> Result<(), ConfigE
         value: value.to_owned(),
         reason: reason.to_owned(),
     };
-    let uri: http::Uri = value.parse().map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
+    let uri: http::Uri = value
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
     match uri.scheme_str() {
         Some("http" | "https") => {}
-        Some(other) => return Err(invalid(&format!("the scheme is {other:?}, not http or https"))),
+        Some(other) => {
+            return Err(invalid(&format!(
+                "the scheme is {other:?}, not http or https"
+            )))
+        }
         None => return Err(invalid("no scheme: write http://host:port")),
     }
     if uri.host().is_none_or(str::is_empty) {

@@ -1,18 +1,26 @@
 //! Reading the standard environment: `OTEL_*` and `LANGFUSE_*`.
 
-use super::config::{
-    validate_endpoint, Config, ConfigError, Protocol, SamplerConfig, Target,
-};
+use super::config::{validate_endpoint, Config, ConfigError, Protocol, SamplerConfig, Target};
 
 fn list(variable: &'static str, text: &str) -> Result<Vec<(String, String)>, ConfigError> {
     let mut pairs = Vec::new();
     for member in text.split(',').map(str::trim).filter(|m| !m.is_empty()) {
         let Some((key, value)) = member.split_once('=') else {
-            return Err(ConfigError::InvalidList { variable, member: member.to_owned() });
+            return Err(ConfigError::InvalidList {
+                variable,
+                member: member.to_owned(),
+            });
         };
-        let decode = |s: &str| percent_encoding::percent_decode_str(s.trim()).decode_utf8_lossy().into_owned();
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s.trim())
+                .decode_utf8_lossy()
+                .into_owned()
+        };
         if key.trim().is_empty() {
-            return Err(ConfigError::InvalidList { variable, member: member.to_owned() });
+            return Err(ConfigError::InvalidList {
+                variable,
+                member: member.to_owned(),
+            });
         }
         pairs.push((decode(key), decode(value)));
     }
@@ -46,8 +54,14 @@ fn sampler(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<SamplerCon
 
 /// The OTLP target the `OTEL_EXPORTER_OTLP_*` variables name, if any.
 fn otlp(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Target>, ConfigError> {
-    let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let protocol = match get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").or_else(|| get("OTEL_EXPORTER_OTLP_PROTOCOL")) {
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let protocol = match get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        .or_else(|| get("OTEL_EXPORTER_OTLP_PROTOCOL"))
+    {
         Some(p) => p.parse::<Protocol>()?,
         None => Protocol::HttpProtobuf,
     };
@@ -71,12 +85,22 @@ fn otlp(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Target>, Conf
     if let Some(text) = get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") {
         headers.extend(list("OTEL_EXPORTER_OTLP_TRACES_HEADERS", &text)?);
     }
-    Ok(Some(Target::Otlp { endpoint, protocol, headers }))
+    Ok(Some(Target::Otlp {
+        endpoint,
+        protocol,
+        headers,
+    }))
 }
 
 /// The Langfuse settings, if any; an error if only some are there.
-fn langfuse(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<(String, String, String)>, ConfigError> {
-    let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+fn langfuse(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<(String, String, String)>, ConfigError> {
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
     let host = get("LANGFUSE_HOST").or_else(|| get("LANGFUSE_BASE_URL"));
     let public = get("LANGFUSE_PUBLIC_KEY");
     let secret = get("LANGFUSE_SECRET_KEY");
@@ -116,7 +140,10 @@ pub(super) fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Con
             }
         }
     }
-    if let Some(name) = lookup("OTEL_SERVICE_NAME").map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+    if let Some(name) = lookup("OTEL_SERVICE_NAME")
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+    {
         config.service_name = Some(name);
     }
     if let Some(sampler) = sampler(&lookup)? {
@@ -141,74 +168,158 @@ mod tests {
     use super::*;
 
     fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        config_from(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+        config_from(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
     }
 
     fn target(vars: &[(&str, &str)]) -> Target {
-        from(vars).map(|c| c.target).unwrap_or_else(|e| panic!("{e}"))
+        from(vars)
+            .map(|c| c.target)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
     fn nothing_set_is_the_embedded_store() {
         assert!(matches!(target(&[]), Target::Embedded { .. }));
-        assert_eq!(target(&[("TRACED_DIR", "/tmp/x")]), Target::Embedded { dir: "/tmp/x".into() });
+        assert_eq!(
+            target(&[("TRACED_DIR", "/tmp/x")]),
+            Target::Embedded {
+                dir: "/tmp/x".into()
+            }
+        );
     }
 
     #[test]
     fn endpoints_and_protocols() {
         let http = target(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/")]);
-        assert_eq!(http, Target::Otlp { endpoint: "http://c:4318/v1/traces".into(), protocol: Protocol::HttpProtobuf, headers: vec![] });
-        let grpc = target(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
-        assert!(matches!(grpc, Target::Otlp { endpoint, protocol: Protocol::Grpc, .. } if endpoint == "http://c:4317"));
+        assert_eq!(
+            http,
+            Target::Otlp {
+                endpoint: "http://c:4318/v1/traces".into(),
+                protocol: Protocol::HttpProtobuf,
+                headers: vec![]
+            }
+        );
+        let grpc = target(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ]);
+        assert!(
+            matches!(grpc, Target::Otlp { endpoint, protocol: Protocol::Grpc, .. } if endpoint == "http://c:4317")
+        );
         let traces = target(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:1"),
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://c/custom/path"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "https://c/custom/path",
+            ),
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
         ]);
-        assert!(matches!(traces, Target::Otlp { endpoint, protocol: Protocol::HttpJson, .. } if endpoint == "https://c/custom/path"));
+        assert!(
+            matches!(traces, Target::Otlp { endpoint, protocol: Protocol::HttpJson, .. } if endpoint == "https://c/custom/path")
+        );
     }
 
     #[test]
     fn headers_are_decoded() {
-        let t = target(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"), ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=a%20b, x=1")]);
-        let Target::Otlp { headers, .. } = t else { panic!("otlp") };
-        assert_eq!(headers, [("api-key".to_owned(), "a b".to_owned()), ("x".to_owned(), "1".to_owned())]);
+        let t = target(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=a%20b, x=1"),
+        ]);
+        let Target::Otlp { headers, .. } = t else {
+            panic!("otlp")
+        };
+        assert_eq!(
+            headers,
+            [
+                ("api-key".to_owned(), "a b".to_owned()),
+                ("x".to_owned(), "1".to_owned())
+            ]
+        );
     }
 
     #[test]
     fn langfuse_means_otlp_http_with_basic_auth() {
-        let t = target(&[("LANGFUSE_BASE_URL", "http://lf:3000/"), ("LANGFUSE_PUBLIC_KEY", "pk"), ("LANGFUSE_SECRET_KEY", "sk")]);
-        let Target::Otlp { endpoint, protocol, headers } = t else { panic!("otlp") };
+        let t = target(&[
+            ("LANGFUSE_BASE_URL", "http://lf:3000/"),
+            ("LANGFUSE_PUBLIC_KEY", "pk"),
+            ("LANGFUSE_SECRET_KEY", "sk"),
+        ]);
+        let Target::Otlp {
+            endpoint,
+            protocol,
+            headers,
+        } = t
+        else {
+            panic!("otlp")
+        };
         assert_eq!(endpoint, "http://lf:3000/api/public/otel/v1/traces");
         assert_eq!(protocol, Protocol::HttpProtobuf);
-        assert_eq!(headers, [("Authorization".to_owned(), "Basic cGs6c2s=".to_owned())]);
+        assert_eq!(
+            headers,
+            [("Authorization".to_owned(), "Basic cGs6c2s=".to_owned())]
+        );
     }
 
     #[test]
     fn misconfiguration_is_a_clear_error() {
-        let err = |vars: &[(&str, &str)]| from(vars).err().map(|e| e.to_string()).unwrap_or_default();
+        let err =
+            |vars: &[(&str, &str)]| from(vars).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317")]).contains("scheme"));
         assert!(err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://c")]).contains("ftp"));
-        assert!(err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift")]).contains("thrift"));
-        assert!(err(&[("LANGFUSE_HOST", "http://lf"), ("LANGFUSE_PUBLIC_KEY", "pk")]).contains("LANGFUSE_SECRET_KEY"));
+        assert!(err(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift")
+        ])
+        .contains("thrift"));
+        assert!(err(&[
+            ("LANGFUSE_HOST", "http://lf"),
+            ("LANGFUSE_PUBLIC_KEY", "pk")
+        ])
+        .contains("LANGFUSE_SECRET_KEY"));
         assert!(err(&[("OTEL_TRACES_SAMPLER", "sometimes")]).contains("sometimes"));
-        assert!(err(&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "2")]).contains("ratio"));
+        assert!(err(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "2")
+        ])
+        .contains("ratio"));
         assert!(err(&[("OTEL_RESOURCE_ATTRIBUTES", "novalue")]).contains("novalue"));
     }
 
     #[test]
     fn service_sampler_resource_and_disabled() {
         let c = from(&[
-            ("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs,deployment.environment=dev"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "service.name=from-attrs,deployment.environment=dev",
+            ),
             ("OTEL_SERVICE_NAME", "from-name"),
             ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
             ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.service_name.as_deref(), Some("from-name"));
-        assert_eq!(c.resource_attributes, [("deployment.environment".to_owned(), "dev".to_owned())]);
-        assert_eq!(c.sampler, SamplerConfig::ParentBased(Box::new(SamplerConfig::TraceIdRatio(0.25))));
-        assert_eq!(target(&[("OTEL_SDK_DISABLED", "TRUE"), ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c")]), Target::Disabled);
-        assert!(matches!(target(&[("OTEL_SDK_DISABLED", "false")]), Target::Embedded { .. }));
+        assert_eq!(
+            c.resource_attributes,
+            [("deployment.environment".to_owned(), "dev".to_owned())]
+        );
+        assert_eq!(
+            c.sampler,
+            SamplerConfig::ParentBased(Box::new(SamplerConfig::TraceIdRatio(0.25)))
+        );
+        assert_eq!(
+            target(&[
+                ("OTEL_SDK_DISABLED", "TRUE"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c")
+            ]),
+            Target::Disabled
+        );
+        assert!(matches!(
+            target(&[("OTEL_SDK_DISABLED", "false")]),
+            Target::Embedded { .. }
+        ));
     }
 }

@@ -162,9 +162,12 @@ fn otlp_exporter(
         Protocol::Grpc => {
             let mut metadata = tonic::metadata::MetadataMap::new();
             for (key, value) in headers {
-                let key = tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
-                    .map_err(|e| format!("header name {key:?}: {e}"))?;
-                let value = value.parse().map_err(|e| format!("header value of {key}: {e}"))?;
+                let key =
+                    tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
+                        .map_err(|e| format!("header name {key:?}: {e}"))?;
+                let value = value
+                    .parse()
+                    .map_err(|e| format!("header value of {key}: {e}"))?;
                 metadata.insert(key, value);
             }
             opentelemetry_otlp::SpanExporter::builder()
@@ -230,7 +233,11 @@ impl Config {
             })
             .with_batch_config(batch_config)
             .build(),
-            Target::Otlp { endpoint, protocol, headers } => {
+            Target::Otlp {
+                endpoint,
+                protocol,
+                headers,
+            } => {
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(1)
                     .thread_name("traced-export")
@@ -240,11 +247,22 @@ impl Config {
                 let spool_dir = self.spool_dir.clone().unwrap_or_else(|| {
                     let safe: String = service
                         .chars()
-                        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
                         .collect();
                     crate::export::default_dir().join("spool").join(safe)
                 });
-                let (endpoint, protocol, headers, timeout) = (endpoint.clone(), *protocol, headers.clone(), self.export_timeout);
+                let (endpoint, protocol, headers, timeout) = (
+                    endpoint.clone(),
+                    *protocol,
+                    headers.clone(),
+                    self.export_timeout,
+                );
                 let exporter = ReliableExporter::new(
                     runtime,
                     move || otlp_exporter(&endpoint, protocol, &headers, timeout),
@@ -272,7 +290,9 @@ impl Config {
             .build();
         global::set_tracer_provider(provider.clone());
         let describe = match &self.target {
-            Target::Otlp { endpoint, protocol, .. } => format!("OTLP {protocol} to {endpoint}"),
+            Target::Otlp {
+                endpoint, protocol, ..
+            } => format!("OTLP {protocol} to {endpoint}"),
             Target::Embedded { dir } => format!("the embedded store in {}", dir.display()),
             Target::Disabled => "disabled".to_owned(),
         };
@@ -342,7 +362,9 @@ impl Guard {
         } else {
             log::info!(
                 "traced: {} spans ended, {} exported, {} resent from the spool, none dropped",
-                stats.ended, stats.exported, stats.resent
+                stats.ended,
+                stats.exported,
+                stats.resent
             );
         }
         stats

@@ -103,7 +103,10 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
             .lock()
             .map(|r| r.clone())
             .unwrap_or_default();
-        let records: Vec<SpanRecord> = batch.iter().map(|s| SpanRecord::from_span(s, &resource)).collect();
+        let records: Vec<SpanRecord> = batch
+            .iter()
+            .map(|s| SpanRecord::from_span(s, &resource))
+            .collect();
         let counters = &self.shared.counters;
         match self.shared.spool.write(&records) {
             Ok(()) => {
@@ -111,7 +114,9 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
                 let dropped = self.shared.spool.enforce_limit();
                 if dropped > 0 {
                     counters.spool_dropped.fetch_add(dropped, Ordering::Relaxed);
-                    log::warn!("traced: the spool is over its size; dropped the oldest {dropped} spans");
+                    log::warn!(
+                        "traced: the spool is over its size; dropped the oldest {dropped} spans"
+                    );
                 }
                 counters
                     .pending_on_disk
@@ -123,7 +128,9 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
             Err(error) => {
                 Counters::add(&counters.lost, records.len());
                 log::warn!("traced: could not spool {} spans: {error}", records.len());
-                Err(OTelSdkError::InternalFailure(format!("spooling failed: {error}")))
+                Err(OTelSdkError::InternalFailure(format!(
+                    "spooling failed: {error}"
+                )))
             }
         }
     }
@@ -177,7 +184,9 @@ async fn retry_loop<E: SpanExporter>(shared: Arc<Shared<E>>) {
             }
             Err(error) => {
                 shared.spool.release(&claimed);
-                log::debug!("traced: resending spooled spans failed ({error}); next try in {delay:?}");
+                log::debug!(
+                    "traced: resending spooled spans failed ({error}); next try in {delay:?}"
+                );
                 mark_down(&shared, delay);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -189,9 +198,15 @@ async fn retry_loop<E: SpanExporter>(shared: Arc<Shared<E>>) {
     }
 }
 
-async fn resend<E: SpanExporter>(shared: &Shared<E>, claimed: &std::path::Path) -> Result<(), String> {
+async fn resend<E: SpanExporter>(
+    shared: &Shared<E>,
+    claimed: &std::path::Path,
+) -> Result<(), String> {
     let (records, bad) = read_batch(claimed).map_err(|e| e.to_string())?;
-    let batch: Vec<SpanData> = records.iter().filter_map(SpanRecord::to_span_data).collect();
+    let batch: Vec<SpanData> = records
+        .iter()
+        .filter_map(SpanRecord::to_span_data)
+        .collect();
     let unusable = bad + (records.len() - batch.len()) as u64;
     let n = batch.len();
     if n > 0 {
@@ -200,7 +215,10 @@ async fn resend<E: SpanExporter>(shared: &Shared<E>, claimed: &std::path::Path) 
     let _ = std::fs::remove_file(claimed);
     Counters::add(&shared.counters.resent, n);
     if unusable > 0 {
-        shared.counters.spool_dropped.fetch_add(unusable, Ordering::Relaxed);
+        shared
+            .counters
+            .spool_dropped
+            .fetch_add(unusable, Ordering::Relaxed);
     }
     shared
         .counters
@@ -226,7 +244,9 @@ impl<E: SpanExporter + 'static> SpanExporter for ReliableExporter<E> {
         let n = batch.len();
         let shared = self.shared.clone();
         let copy = batch.clone();
-        let outcome = runtime.spawn(async move { send(&shared, copy).await }).await;
+        let outcome = runtime
+            .spawn(async move { send(&shared, copy).await })
+            .await;
         match outcome {
             Ok(Ok(())) => {
                 Counters::add(&self.shared.counters.exported, n);
@@ -259,7 +279,9 @@ impl<E: SpanExporter + 'static> SpanExporter for ReliableExporter<E> {
             let deadline = Instant::now() + timeout.min(Duration::from_secs(5));
             runtime.block_on(async move {
                 while Instant::now() < deadline {
-                    let Some(claimed) = shared.spool.claim_oldest() else { break };
+                    let Some(claimed) = shared.spool.claim_oldest() else {
+                        break;
+                    };
                     if resend(&shared, &claimed).await.is_err() {
                         shared.spool.release(&claimed);
                         break;

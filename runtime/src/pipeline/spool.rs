@@ -33,9 +33,16 @@ impl Spool {
     /// Files claimed by a process that is gone (killed mid-send) are ready again.
     fn reclaim_stale(&self) {
         for path in self.files_with(|name| name.contains(".sending-")) {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let Some((base, pid)) = name.rsplit_once(".sending-") else { continue };
-            let alive = pid.parse::<u32>().is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let Some((base, pid)) = name.rsplit_once(".sending-") else {
+                continue;
+            };
+            let alive = pid
+                .parse::<u32>()
+                .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
             if !alive || pid == std::process::id().to_string() {
                 let _ = fs::rename(&path, self.dir.join(base));
             }
@@ -43,7 +50,9 @@ impl Spool {
     }
 
     fn files_with(&self, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-        let Ok(entries) = fs::read_dir(&self.dir) else { return Vec::new() };
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
         let mut paths: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -60,7 +69,10 @@ impl Spool {
     /// Writes one batch; it becomes visible (renamed into place) only once complete.
     pub(crate) fn write(&self, records: &[SpanRecord]) -> io::Result<()> {
         fs::create_dir_all(&self.dir)?;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let name = format!("{nanos:024}-{}-{seq:06}", std::process::id());
         let partial = self.dir.join(format!("{name}.partial"));
@@ -112,7 +124,10 @@ impl Spool {
 
     /// Gives a claimed batch back (its send failed).
     pub(crate) fn release(&self, claimed: &Path) {
-        if let Some(name) = claimed.file_name().map(|n| n.to_string_lossy().into_owned()) {
+        if let Some(name) = claimed
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+        {
             if let Some((base, _)) = name.rsplit_once(".sending-") {
                 let _ = fs::rename(claimed, self.dir.join(base));
             }

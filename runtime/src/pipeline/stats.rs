@@ -41,7 +41,11 @@ impl Counters {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let ended = get(&self.ended);
         let handled = get(&self.exported) + get(&self.spooled) + get(&self.lost);
-        let queue_dropped = if flushed { ended.saturating_sub(handled) } else { 0 };
+        let queue_dropped = if flushed {
+            ended.saturating_sub(handled)
+        } else {
+            0
+        };
         ExportStats {
             ended,
             exported: get(&self.exported),

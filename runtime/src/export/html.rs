@@ -1,0 +1,957 @@
+//! The waterfall page: every trace of the store as one self-contained HTML file (inline
+//! CSS and JS, nothing loaded from anywhere). The rows are rendered here, so the page
+//! reads without script; the script only opens a span's details when its row is
+//! clicked, from the span data embedded as JSON.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::record::{Attribute, SpanRecord};
+
+/// How many traces are shown unfolded; older ones start folded (one click opens them).
+const OPEN_TRACES: usize = 10;
+
+/// Service colours, in order of first appearance on the page. Red is kept for errors.
+const PALETTE: [&str; 8] = [
+    "#4c78e0", "#e8a33d", "#2fa37c", "#9b6bd6", "#d9609c", "#2aa3b8", "#8a9a3b", "#e07b45",
+];
+
+/// Every trace in `spans` as one self-contained HTML page, newest trace first: a header
+/// per trace (root span, services, duration, span and error counts) and a waterfall with
+/// one row per span. Clicking a row shows the span's details (ids, status, input,
+/// output, attributes, events); so does opening the page at `#span=<spanId>`.
+///
+/// The page loads nothing from anywhere, and span data never becomes markup: it is
+/// escaped in the rows, and the details are built from JSON with `textContent`.
+///
+/// ```
+/// use traced::export::{render_html, SpanRecord};
+///
+/// let line = r#"{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},
+///   "scope":{"name":"demo"},"traceId":"4bf92f3577b34da6a3ce929d0e0e4736",
+///   "spanId":"00f067aa0ba902b7","name":"answer <question>","kind":1,
+///   "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000012500000"}"#;
+/// let span: SpanRecord = serde_json::from_str(line)?;
+/// let page = render_html(&[span]);
+/// assert!(page.starts_with("<!DOCTYPE html>"));
+/// assert!(page.contains("answer &lt;question&gt;"));
+/// assert!(page.contains("12.5 ms"));
+/// assert!(render_html(&[]).contains("No traces"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn render_html(spans: &[SpanRecord]) -> String {
+    let traces = traces_newest_first(spans);
+    let mut colours: HashMap<String, &'static str> = HashMap::new();
+    let mut views: Vec<SpanView<'_>> = Vec::with_capacity(spans.len());
+    let mut body = String::new();
+    for (position, (trace_id, of_trace)) in traces.iter().enumerate() {
+        let rows = tree_order(of_trace);
+        for row in &rows {
+            let service = row.span.service_name();
+            let next = PALETTE[colours.len() % PALETTE.len()];
+            colours.entry(service).or_insert(next);
+        }
+        render_trace_section(
+            trace_id,
+            &rows,
+            position < OPEN_TRACES,
+            &colours,
+            &mut views,
+            &mut body,
+        );
+    }
+    if traces.is_empty() {
+        body.push_str(
+            "<p class=\"none\">No traces in the store yet. Run a program traced with \
+             <code>traced</code> and open this page again.</p>\n",
+        );
+    }
+    let title = match traces.len() {
+        0 => "traced — no traces".to_owned(),
+        1 => "traced — 1 trace".to_owned(),
+        n => format!("traced — {n} traces"),
+    };
+    let data = script_json(&views);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <div class=\"layout\">\n<main>\n<h1>{title}</h1>\n{body}</main>\n\
+         <aside id=\"details\" aria-live=\"polite\">\n\
+         <p class=\"hint\">Click a span to see its details.</p>\n\
+         <noscript><p class=\"hint\">Span details need JavaScript; the waterfall does not.</p></noscript>\n\
+         </aside>\n</div>\n\
+         <script type=\"application/json\" id=\"traced-data\">{data}</script>\n\
+         <script>{SCRIPT}</script>\n</body>\n</html>\n",
+        title = escape(&title),
+    )
+}
+
+/// The spans of each trace, the trace that started last first.
+fn traces_newest_first(spans: &[SpanRecord]) -> Vec<(&str, Vec<&SpanRecord>)> {
+    let mut traces: BTreeMap<&str, Vec<&SpanRecord>> = BTreeMap::new();
+    for span in spans {
+        traces.entry(&span.trace_id).or_default().push(span);
+    }
+    let mut ordered: Vec<(&str, Vec<&SpanRecord>)> = traces.into_iter().collect();
+    ordered.sort_by_key(|(_, spans)| {
+        std::cmp::Reverse(spans.iter().map(|s| s.start_time_unix_nano).min())
+    });
+    ordered
+}
+
+/// A span in the waterfall: its depth in the tree, and whether it names a parent that
+/// is not in the store.
+struct Row<'a> {
+    span: &'a SpanRecord,
+    depth: usize,
+    orphan: bool,
+}
+
+/// The spans of one trace in tree order: each span followed by its children, siblings
+/// by start time. Spans with no parent, or a parent not in the store, are roots. Every
+/// span appears exactly once, even with duplicate ids or a parent cycle.
+fn tree_order<'a>(spans: &[&'a SpanRecord]) -> Vec<Row<'a>> {
+    let ids: HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
+    let is_root =
+        |s: &SpanRecord| s.parent_span_id.is_empty() || !ids.contains(s.parent_span_id.as_str());
+    let by_start = |a: &usize, b: &usize| {
+        (spans[*a].start_time_unix_nano, *a).cmp(&(spans[*b].start_time_unix_nano, *b))
+    };
+    let mut roots: Vec<usize> = Vec::new();
+    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, span) in spans.iter().enumerate() {
+        if is_root(span) {
+            roots.push(i);
+        } else {
+            children
+                .entry(span.parent_span_id.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
+    roots.sort_by(by_start);
+    for list in children.values_mut() {
+        list.sort_by(by_start);
+    }
+    let mut visited = vec![false; spans.len()];
+    let mut rows = Vec::with_capacity(spans.len());
+    // An explicit stack: a hostile store may hold a very deep chain.
+    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&i| (i, 0)).collect();
+    loop {
+        while let Some((i, depth)) = stack.pop() {
+            if visited[i] {
+                continue;
+            }
+            visited[i] = true;
+            let span = spans[i];
+            rows.push(Row {
+                span,
+                depth,
+                orphan: !span.parent_span_id.is_empty() && is_root(span),
+            });
+            if let Some(kids) = children.get(span.span_id.as_str()) {
+                stack.extend(kids.iter().rev().map(|&k| (k, depth + 1)));
+            }
+        }
+        // Spans in a parent cycle hang under no root: show the earliest of them as one.
+        match (0..spans.len())
+            .filter(|&i| !visited[i])
+            .min_by(|a, b| by_start(a, b))
+        {
+            Some(i) => stack.push((i, 0)),
+            None => break,
+        }
+    }
+    rows
+}
+
+fn render_trace_section<'a>(
+    trace_id: &str,
+    rows: &[Row<'a>],
+    open: bool,
+    colours: &HashMap<String, &'static str>,
+    views: &mut Vec<SpanView<'a>>,
+    out: &mut String,
+) {
+    let start = rows
+        .iter()
+        .map(|r| r.span.start_time_unix_nano)
+        .min()
+        .unwrap_or(0);
+    let end = rows
+        .iter()
+        .map(|r| r.span.end_time_unix_nano.max(r.span.start_time_unix_nano))
+        .max()
+        .unwrap_or(start);
+    let total = end.saturating_sub(start);
+    let mut services: Vec<String> = Vec::new();
+    for row in rows {
+        let service = row.span.service_name();
+        if !services.contains(&service) {
+            services.push(service);
+        }
+    }
+    let errors = rows.iter().filter(|r| r.span.status.code == 2).count();
+    let root_name = rows.first().map_or("", |r| r.span.name.as_str());
+
+    let _ = write!(
+        out,
+        "<details class=\"trace\"{open}>\n<summary>\n<h2>{name}</h2>\n<div class=\"meta\">\
+         <span>trace <code>{id}</code></span><span>{when}</span>",
+        open = if open { " open" } else { "" },
+        name = escape(root_name),
+        id = escape(trace_id),
+        when = escape(&rfc3339(start)),
+    );
+    for service in &services {
+        let colour = colours.get(service).copied().unwrap_or(PALETTE[0]);
+        let _ = write!(
+            out,
+            "<span class=\"chip\" style=\"--c:{colour}\">{}</span>",
+            escape(service)
+        );
+    }
+    let _ = write!(
+        out,
+        "<span><b>{}</b></span><span>{} {}</span>",
+        duration(total),
+        rows.len(),
+        if rows.len() == 1 { "span" } else { "spans" },
+    );
+    if errors > 0 {
+        let _ = write!(
+            out,
+            "<span class=\"errs\">{errors} {}</span>",
+            if errors == 1 { "error" } else { "errors" }
+        );
+    }
+    out.push_str("</div>\n</summary>\n<div class=\"waterfall\">\n");
+    out.push_str("<div class=\"axis\"><span>service</span><span>span</span><div class=\"ticks\">");
+    for quarter in 0..=4u64 {
+        let _ = write!(
+            out,
+            "<span style=\"left:{}%\">{}</span>",
+            quarter * 25,
+            match quarter {
+                0 => "0".to_owned(),
+                _ => duration(total / 4 * quarter + total % 4 * quarter / 4),
+            },
+        );
+    }
+    out.push_str("</div><span>duration</span></div>\n");
+
+    for row in rows {
+        let span = row.span;
+        let index = views.len();
+        let service = span.service_name();
+        let colour = colours.get(&service).copied().unwrap_or(PALETTE[0]);
+        let offset = span.start_time_unix_nano.saturating_sub(start);
+        let (left, width) = if total == 0 {
+            (0.0, 0.0)
+        } else {
+            (
+                offset as f64 / total as f64 * 100.0,
+                span.duration_nanos() as f64 / total as f64 * 100.0,
+            )
+        };
+        let error = span.status.code == 2;
+        let kind = span
+            .attribute("langfuse.observation.type")
+            .filter(|t| !t.is_empty() && t != "span");
+        let _ = write!(
+            out,
+            "<div class=\"row{err}\" data-i=\"{index}\" tabindex=\"0\" role=\"button\" title=\"{title}\">\
+             <span class=\"svc\" style=\"--c:{colour}\">{service}</span>\
+             <span class=\"name\" style=\"padding-left:{indent}px\">",
+            err = if error { " err" } else { "" },
+            title = escape(&span.name),
+            service = escape(&service),
+            indent = row.depth.min(24) * 16,
+        );
+        if row.depth > 0 {
+            out.push_str("<i class=\"elbow\"></i>");
+        }
+        let _ = write!(out, "<span class=\"label\">{}</span>", escape(&span.name));
+        if let Some(kind) = kind {
+            let _ = write!(out, "<span class=\"tag\">{}</span>", escape(&kind));
+        }
+        if row.orphan {
+            out.push_str("<span class=\"tag\">parent not in store</span>");
+        }
+        if error {
+            out.push_str("<span class=\"tag bad\">error</span>");
+        }
+        let _ = writeln!(
+            out,
+            "</span><span class=\"track\"><span class=\"bar\" style=\"left:{left:.3}%;width:{width:.3}%;--c:{colour}\"></span></span>\
+             <span class=\"dur\">{}</span></div>",
+            duration(span.duration_nanos()),
+        );
+        let mut view = SpanView::new(span, service, row.orphan);
+        view.offset = format!("+{}", duration(offset));
+        views.push(view);
+    }
+    out.push_str("</div>\n</details>\n");
+}
+
+/// What the details panel shows of a span, as the page's script reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpanView<'a> {
+    name: &'a str,
+    service: String,
+    trace_id: &'a str,
+    span_id: &'a str,
+    parent_span_id: &'a str,
+    parent_missing: bool,
+    kind: &'static str,
+    start: String,
+    /// When the span started, relative to the start of its trace.
+    offset: String,
+    duration: String,
+    status: &'static str,
+    status_message: &'a str,
+    input: Option<String>,
+    output: Option<String>,
+    attributes: Vec<(&'a str, String)>,
+    events: Vec<EventView<'a>>,
+    links: Vec<(&'a str, &'a str)>,
+    resource: Vec<(&'a str, String)>,
+}
+
+#[derive(Serialize)]
+struct EventView<'a> {
+    name: &'a str,
+    at: String,
+    attributes: Vec<(&'a str, String)>,
+}
+
+impl<'a> SpanView<'a> {
+    fn new(span: &'a SpanRecord, service: String, parent_missing: bool) -> Self {
+        let pairs = |attributes: &'a [Attribute]| {
+            attributes
+                .iter()
+                .map(|a| (a.key.as_str(), a.value.to_text()))
+                .collect::<Vec<_>>()
+        };
+        SpanView {
+            name: &span.name,
+            service,
+            trace_id: &span.trace_id,
+            span_id: &span.span_id,
+            parent_span_id: &span.parent_span_id,
+            parent_missing,
+            kind: match span.kind {
+                1 => "internal",
+                2 => "server",
+                3 => "client",
+                4 => "producer",
+                5 => "consumer",
+                _ => "unspecified",
+            },
+            start: rfc3339(span.start_time_unix_nano),
+            offset: String::new(),
+            duration: duration(span.duration_nanos()),
+            status: match span.status.code {
+                1 => "ok",
+                2 => "error",
+                _ => "unset",
+            },
+            status_message: &span.status.message,
+            input: span.attribute("input.value").map(|v| pretty_json(&v)),
+            output: span.attribute("output.value").map(|v| pretty_json(&v)),
+            attributes: pairs(&span.attributes),
+            events: span
+                .events
+                .iter()
+                .map(|event| EventView {
+                    name: &event.name,
+                    at: offset(event.time_unix_nano, span.start_time_unix_nano),
+                    attributes: pairs(&event.attributes),
+                })
+                .collect(),
+            links: span
+                .links
+                .iter()
+                .map(|l| (l.trace_id.as_str(), l.span_id.as_str()))
+                .collect(),
+            resource: pairs(&span.resource.attributes),
+        }
+    }
+}
+
+/// JSON that can sit inside a `<script>` element: no `<`, `>` or `&` can end the
+/// element or open a comment, since each is written as a `\u` escape (which JSON reads
+/// back as the same character).
+fn script_json(views: &[SpanView<'_>]) -> String {
+    let json = serde_json::to_string(views).unwrap_or_else(|_| "[]".to_owned());
+    let mut out = String::with_capacity(json.len() + json.len() / 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text made safe for HTML content and quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A duration for people: `850 ns`, `12.4 µs`, `10.6 ms`, `2.35 s`.
+fn duration(nanos: u64) -> String {
+    let n = nanos as f64;
+    if nanos < 1_000 {
+        format!("{nanos} ns")
+    } else if nanos < 1_000_000 {
+        format!("{:.1} µs", n / 1e3)
+    } else if nanos < 1_000_000_000 {
+        format!("{:.1} ms", n / 1e6)
+    } else {
+        format!("{:.2} s", n / 1e9)
+    }
+}
+
+/// When an event happened, relative to the start of its span: `+1.2 ms`.
+fn offset(at: u64, start: u64) -> String {
+    if at >= start {
+        format!("+{}", duration(at - start))
+    } else {
+        format!("−{}", duration(start - at))
+    }
+}
+
+/// Nanoseconds since the Unix epoch as an RFC 3339 UTC time with microseconds.
+fn rfc3339(nanos: u64) -> String {
+    let secs = nanos / 1_000_000_000;
+    let micros = nanos % 1_000_000_000 / 1_000;
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let rem = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A JSON object or array laid out on several indented lines, keys in their order and
+/// numbers exactly as written; anything else (plain text, invalid JSON) as it is.
+fn pretty_json(text: &str) -> String {
+    let trimmed = text.trim();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('['))
+        || serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_err()
+    {
+        return text.to_owned();
+    }
+    fn newline(out: &mut String, indent: usize) {
+        out.push('\n');
+        out.push_str(&"  ".repeat(indent));
+    }
+    let mut out = String::with_capacity(trimmed.len() * 2);
+    let mut indent = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = trimmed.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                let close = if c == '{' { '}' } else { ']' };
+                out.push(c);
+                if chars.peek() == Some(&close) {
+                    chars.next();
+                    out.push(close);
+                } else {
+                    indent += 1;
+                    newline(&mut out, indent);
+                }
+            }
+            '}' | ']' => {
+                indent = indent.saturating_sub(1);
+                newline(&mut out, indent);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, indent);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root{--bg:#f5f6f8;--panel:#fff;--fg:#1d232b;--muted:#68717c;--line:#e3e6ea;--grid:#eef0f3;
+--hover:#f3f5f8;--sel:#e6eefc;--err:#d6332a;--code:#f3f4f6}
+@media (prefers-color-scheme:dark){:root{--bg:#101318;--panel:#171b22;--fg:#e4e7eb;--muted:#98a1ac;
+--line:#29303a;--grid:#20262f;--hover:#1d222b;--sel:#1c2b45;--err:#ff6a5f;--code:#1f252e}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);
+font:13px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12px}
+.layout{display:grid;grid-template-columns:minmax(0,1fr) 440px;min-height:100vh}
+main{padding:20px 24px;min-width:0}
+h1{font-size:15px;font-weight:600;margin:0 0 14px;color:var(--muted)}
+.none{background:var(--panel);border:1px dashed var(--line);border-radius:8px;padding:28px;text-align:center;color:var(--muted)}
+.trace{background:var(--panel);border:1px solid var(--line);border-radius:8px;margin:0 0 16px;overflow:hidden}
+.trace>summary{list-style:none;cursor:pointer;padding:12px 16px 10px;border-bottom:1px solid var(--line)}
+.trace>summary::-webkit-details-marker{display:none}
+.trace>summary::before{content:"▸";float:left;margin:1px 8px 0 0;color:var(--muted);transition:transform .15s}
+.trace[open]>summary::before{transform:rotate(90deg)}
+.trace h2{font-size:15px;font-weight:600;margin:0;overflow-wrap:anywhere}
+.meta{display:flex;flex-wrap:wrap;gap:2px 16px;margin-top:3px;color:var(--muted);align-items:center}
+.meta b{color:var(--fg)}
+.chip{display:inline-flex;align-items:center;gap:6px;color:var(--fg)}
+.chip::before{content:"";width:10px;height:10px;border-radius:3px;background:var(--c)}
+.errs{color:var(--err);font-weight:600}
+.waterfall{padding:4px 0 8px}
+.row,.axis{display:grid;grid-template-columns:96px minmax(160px,32%) minmax(0,1fr) 72px;gap:0 12px;
+align-items:center;padding:0 16px}
+.axis{height:26px;color:var(--muted);font-size:11px;border-bottom:1px solid var(--line)}
+.ticks{position:relative;height:100%}
+.ticks span{position:absolute;top:6px;transform:translateX(-50%);white-space:nowrap}
+.ticks span:first-child{transform:none}
+.ticks span:last-child{transform:translateX(-100%)}
+.axis>span:last-child,.dur{text-align:right}
+.row{height:30px;cursor:pointer;border-left:3px solid transparent}
+.row:hover{background:var(--hover)}
+.row:focus{outline:none}
+.row:focus-visible{box-shadow:inset 0 0 0 2px var(--c,#4c78e0)}
+.row.sel{background:var(--sel);border-left-color:#4c78e0}
+.svc{color:var(--muted);font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
+display:flex;align-items:center;gap:6px}
+.svc::before{content:"";flex:none;width:4px;height:16px;border-radius:2px;background:var(--c)}
+.name{display:flex;align-items:center;gap:6px;min-width:0;white-space:nowrap}
+.label{overflow:hidden;text-overflow:ellipsis}
+.elbow{flex:none;width:8px;height:8px;margin:-6px -2px 0 -12px;border:solid var(--line);border-width:0 0 1.5px 1.5px;border-radius:0 0 0 3px}
+.tag{flex:none;font-size:10.5px;padding:0 6px;border-radius:9px;background:var(--code);color:var(--muted)}
+.tag.bad{background:var(--err);color:#fff;font-weight:600}
+.err .label{color:var(--err);font-weight:600}
+.track{position:relative;height:100%;
+background-image:linear-gradient(to right,var(--grid) 1px,transparent 1px);background-size:25% 100%}
+.bar{position:absolute;top:8px;height:14px;min-width:2px;border-radius:3px;background:var(--c);opacity:.9}
+.row:hover .bar,.row.sel .bar{opacity:1}
+.err .bar{background:repeating-linear-gradient(135deg,var(--c) 0 5px,var(--err) 5px 8px);box-shadow:0 0 0 1.5px var(--err)}
+.dur{font-variant-numeric:tabular-nums;color:var(--muted);white-space:nowrap}
+#details{position:sticky;top:0;height:100vh;overflow:auto;background:var(--panel);
+border-left:1px solid var(--line);padding:18px 20px 40px}
+.hint{color:var(--muted);margin-top:40px;text-align:center}
+#details h3{font-size:16px;margin:0 0 2px;overflow-wrap:anywhere}
+#details h4{font-size:11px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:18px 0 6px}
+.sub{color:var(--muted);display:flex;align-items:center;gap:8px;flex-wrap:wrap}
+.status{font-weight:600;padding:0 7px;border-radius:9px;background:var(--code)}
+.status.error{background:var(--err);color:#fff}
+.status.ok{background:#2fa37c;color:#fff}
+.errmsg{margin:10px 0 0;padding:8px 10px;border-radius:6px;background:color-mix(in srgb,var(--err) 12%,transparent);
+color:var(--err);white-space:pre-wrap;overflow-wrap:anywhere}
+table.kv{width:100%;border-collapse:collapse;table-layout:fixed}
+.kv.short th{width:84px}
+.kv th,.kv td{text-align:left;vertical-align:top;padding:4px 6px;border-bottom:1px solid var(--grid)}
+.kv th{width:40%;font-weight:500;color:var(--muted);overflow-wrap:anywhere}
+.kv td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12px;
+white-space:pre-wrap;overflow-wrap:anywhere;max-height:12em}
+pre{margin:0;padding:10px 12px;background:var(--code);border-radius:6px;white-space:pre-wrap;
+overflow-wrap:anywhere;max-height:320px;overflow:auto}
+.event{border-left:3px solid var(--line);padding:2px 0 2px 10px;margin:0 0 10px}
+.event.exception{border-left-color:var(--err)}
+.event b{margin-right:8px}
+.event .at{color:var(--muted)}
+@media (max-width:1000px){.layout{grid-template-columns:1fr}
+#details{position:static;height:auto;border-left:0;border-top:1px solid var(--line)}}
+"#;
+
+const SCRIPT: &str = r#"
+(function () {
+  'use strict';
+  var spans = JSON.parse(document.getElementById('traced-data').textContent);
+  var panel = document.getElementById('details');
+
+  // Every piece of span data goes in through textContent, never as markup.
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function table(pairs, className) {
+    var t = el('table', 'kv' + (className ? ' ' + className : ''));
+    pairs.forEach(function (pair) {
+      var tr = t.insertRow();
+      tr.appendChild(el('th', null, pair[0]));
+      tr.appendChild(el('td', null, pair[1]));
+    });
+    return t;
+  }
+  function section(title, content) {
+    panel.appendChild(el('h4', null, title));
+    panel.appendChild(content);
+  }
+
+  function show(i, scroll) {
+    var s = spans[i];
+    if (!s) return;
+    document.querySelectorAll('.row.sel').forEach(function (r) { r.classList.remove('sel'); });
+    var row = document.querySelector('.row[data-i="' + i + '"]');
+    if (row) {
+      row.classList.add('sel');
+      var trace = row.closest('details');
+      if (trace) trace.open = true;
+      if (scroll) row.scrollIntoView({ block: 'center' });
+    }
+    panel.replaceChildren();
+    panel.appendChild(el('h3', null, s.name));
+    var sub = el('div', 'sub');
+    sub.appendChild(el('span', 'status ' + s.status, s.status));
+    sub.appendChild(el('span', null, s.service + ' · ' + s.kind + ' · ' + s.duration));
+    panel.appendChild(sub);
+    if (s.statusMessage) panel.appendChild(el('div', 'errmsg', s.statusMessage));
+    section('Span', table([
+      ['service', s.service],
+      ['span id', s.spanId],
+      ['parent id', s.parentSpanId ? s.parentSpanId + (s.parentMissing ? '  (not in the store)' : '') : '(root)'],
+      ['trace id', s.traceId],
+      ['kind', s.kind],
+      ['start', s.start + '  (' + s.offset + ' into the trace)'],
+      ['duration', s.duration],
+      ['status', s.status + (s.statusMessage ? ': ' + s.statusMessage : '')]
+    ], 'short'));
+    if (s.input != null) section('Input', el('pre', null, s.input));
+    if (s.output != null) section('Output', el('pre', null, s.output));
+    if (s.events.length) {
+      var events = el('div');
+      s.events.forEach(function (e) {
+        var box = el('div', 'event' + (e.name === 'exception' ? ' exception' : ''));
+        var head = el('div');
+        head.appendChild(el('b', null, e.name));
+        head.appendChild(el('span', 'at', e.at));
+        box.appendChild(head);
+        if (e.attributes.length) box.appendChild(table(e.attributes));
+        events.appendChild(box);
+      });
+      section('Events (' + s.events.length + ')', events);
+    }
+    if (s.attributes.length) section('Attributes (' + s.attributes.length + ')', table(s.attributes));
+    if (s.links.length) section('Links', table(s.links));
+    if (s.resource.length) section('Resource', table(s.resource));
+    panel.scrollTop = 0;
+    history.replaceState(null, '', '#span=' + encodeURIComponent(s.spanId));
+  }
+
+  document.addEventListener('click', function (event) {
+    var row = event.target.closest('.row[data-i]');
+    if (row) show(Number(row.dataset.i), false);
+  });
+  document.addEventListener('keydown', function (event) {
+    var row = event.target.closest && event.target.closest('.row[data-i]');
+    if (!row) return;
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      show(Number(row.dataset.i), false);
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      var next = event.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling;
+      if (next && next.dataset.i !== undefined) {
+        event.preventDefault();
+        next.focus();
+        show(Number(next.dataset.i), false);
+      }
+    }
+  });
+
+  // `#span=<spanId>` opens that span, so a link can point at one.
+  function fromHash() {
+    var match = /^#span=(.+)$/.exec(location.hash);
+    if (!match) return;
+    var id;
+    try { id = decodeURIComponent(match[1]); } catch (e) { return; }
+    for (var i = 0; i < spans.length; i++) {
+      if (spans[i].spanId === id) { show(i, true); return; }
+    }
+  }
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
+})();
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::record::{AnyValue, EventRecord, Resource, Scope, StatusRecord};
+
+    fn span(trace: &str, id: &str, parent: &str, name: &str, service: &str) -> SpanRecord {
+        SpanRecord {
+            resource: Resource {
+                attributes: vec![Attribute {
+                    key: "service.name".into(),
+                    value: AnyValue::StringValue(service.into()),
+                }],
+            },
+            scope: Scope::default(),
+            trace_id: trace.into(),
+            span_id: id.into(),
+            parent_span_id: parent.into(),
+            name: name.into(),
+            kind: 1,
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            end_time_unix_nano: 1_700_000_000_010_000_000,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: StatusRecord::default(),
+        }
+    }
+
+    fn sample() -> Vec<SpanRecord> {
+        let t = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let mut root = span(t, "a000000000000001", "", "POST /run", "server-a");
+        root.attributes.push(Attribute {
+            key: "input.value".into(),
+            value: AnyValue::StringValue(r#"{"question":"why?"}"#.into()),
+        });
+        let mut child = span(
+            t,
+            "a000000000000002",
+            "a000000000000001",
+            "node A",
+            "server-a",
+        );
+        child.start_time_unix_nano += 1_000_000;
+        let mut remote = span(
+            t,
+            "b000000000000001",
+            "a000000000000002",
+            "node A-1",
+            "server-b",
+        );
+        remote.start_time_unix_nano += 2_000_000;
+        remote.status = StatusRecord {
+            code: 2,
+            message: "boom".into(),
+        };
+        remote.events.push(EventRecord {
+            time_unix_nano: remote.start_time_unix_nano + 500,
+            name: "exception".into(),
+            attributes: vec![Attribute {
+                key: "exception.message".into(),
+                value: AnyValue::StringValue("boom: disk full".into()),
+            }],
+        });
+        let mut orphan = span(
+            t,
+            "c000000000000001",
+            "ffffffffffffffff",
+            "late arrival",
+            "worker",
+        );
+        orphan.start_time_unix_nano += 3_000_000;
+        vec![remote, orphan, child, root]
+    }
+
+    /// The static part of the page: everything before the embedded data.
+    fn markup(page: &str) -> &str {
+        page.split("<script type=\"application/json\"")
+            .next()
+            .unwrap_or(page)
+    }
+
+    #[test]
+    fn names_and_services_of_every_span_are_in_the_static_rows() {
+        let page = render_html(&sample());
+        let rows = markup(&page);
+        for text in [
+            "POST /run",
+            "node A",
+            "node A-1",
+            "late arrival",
+            "server-a",
+            "server-b",
+            "worker",
+        ] {
+            assert!(rows.contains(text), "{text} missing");
+        }
+        assert_eq!(rows.matches("class=\"row").count(), 4);
+        assert!(rows.contains("1 error"));
+        assert!(rows.contains("parent not in store"));
+        assert!(page.contains("boom: disk full"));
+    }
+
+    #[test]
+    fn rows_are_in_tree_order_with_orphans_as_roots() {
+        let spans = sample();
+        let refs: Vec<&SpanRecord> = spans.iter().collect();
+        let rows = tree_order(&refs);
+        let order: Vec<(&str, usize)> = rows
+            .iter()
+            .map(|r| (r.span.name.as_str(), r.depth))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("POST /run", 0),
+                ("node A", 1),
+                ("node A-1", 2),
+                ("late arrival", 0)
+            ]
+        );
+        assert!(rows[3].orphan);
+        assert!(!rows[0].orphan && !rows[2].orphan);
+    }
+
+    #[test]
+    fn a_parent_cycle_still_shows_every_span_once() {
+        let t = "t";
+        let a = span(t, "1", "2", "a", "s");
+        let b = span(t, "2", "1", "b", "s");
+        let c = span(t, "3", "3", "c", "s");
+        let spans = [a, b, c];
+        let refs: Vec<&SpanRecord> = spans.iter().collect();
+        let mut names: Vec<&str> = tree_order(&refs)
+            .iter()
+            .map(|r| r.span.name.as_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn hostile_names_do_not_become_markup() {
+        let hostile = "</script><script>alert(1)</script>";
+        let mut evil = span("t1", "1", "", hostile, "<img src=x onerror=alert(2)>");
+        evil.attributes.push(Attribute {
+            key: "<b>key</b>".into(),
+            value: AnyValue::StringValue("</script><!-- & -->".into()),
+        });
+        evil.status = StatusRecord {
+            code: 2,
+            message: "\"><script>alert(3)</script>".into(),
+        };
+        let page = render_html(&[evil]);
+        assert_eq!(
+            page.matches("<script").count(),
+            2,
+            "only the page's own scripts"
+        );
+        assert_eq!(page.matches("</script>").count(), 2);
+        assert!(!page.contains("<img"));
+        assert!(!page.contains("<b>key"));
+        assert!(!page.contains("<!--"));
+        assert!(page.contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+        // The data survives the escaping: JSON reads `\u003c` back as `<`.
+        let data = page
+            .split("id=\"traced-data\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</script>").next())
+            .unwrap_or_default();
+        let views: serde_json::Value = serde_json::from_str(data).expect("valid JSON");
+        assert_eq!(views[0]["name"], hostile);
+        assert_eq!(views[0]["attributes"][0][1], "</script><!-- & -->");
+    }
+
+    #[test]
+    fn an_empty_store_says_there_are_no_traces() {
+        let page = render_html(&[]);
+        assert!(page.contains("No traces"));
+        assert!(page.contains("</html>"));
+        assert!(!page.contains("class=\"row"));
+    }
+
+    #[test]
+    fn the_page_loads_nothing_from_elsewhere() {
+        let page = render_html(&sample());
+        assert!(!page.contains("http://"));
+        assert!(!page.contains("https://"));
+        assert!(!page.contains("src="));
+        assert!(!page.contains("href="));
+        assert!(!page.contains("@import"));
+        assert!(!page.contains("url("));
+    }
+
+    #[test]
+    fn traces_come_newest_first() {
+        let old = span("old", "1", "", "old root", "s");
+        let mut new = span("new", "2", "", "new root", "s");
+        new.start_time_unix_nano += 5_000_000_000;
+        new.end_time_unix_nano += 5_000_000_000;
+        let page = render_html(&[old, new]);
+        let new_at = page.find("new root").unwrap_or(usize::MAX);
+        let old_at = page.find("old root").unwrap_or(0);
+        assert!(new_at < old_at);
+    }
+
+    #[test]
+    fn helpers_format_for_people() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339(1_700_000_000_123_456_789),
+            "2023-11-14T22:13:20.123456Z"
+        );
+        assert_eq!(
+            rfc3339(951_782_400 * 1_000_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
+        assert_eq!(duration(850), "850 ns");
+        assert_eq!(duration(12_400), "12.4 µs");
+        assert_eq!(duration(10_600_000), "10.6 ms");
+        assert_eq!(duration(2_350_000_000), "2.35 s");
+        assert_eq!(
+            pretty_json(r#"{"b":1,"a":[],"c":{"d":"x,y:{"},"e":[1, 2]}"#),
+            "{\n  \"b\": 1,\n  \"a\": [],\n  \"c\": {\n    \"d\": \"x,y:{\"\n  },\n  \"e\": [\n    1,\n    2\n  ]\n}"
+        );
+        assert_eq!(pretty_json("plain {text"), "plain {text");
+        assert_eq!(pretty_json("{broken"), "{broken");
+    }
+}
