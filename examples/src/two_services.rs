@@ -238,13 +238,7 @@ async fn orchestrate() -> Result<(), Error> {
     let config = traced::Config::from_env()?;
     let mut b = start(&["server-b"])?;
     let mut a = start(&["server-a", &b.addr])?;
-    let destination = match config.target() {
-        traced::Target::Embedded { dir } => format!("the embedded store in {}", dir.display()),
-        traced::Target::Otlp {
-            endpoint, protocol, ..
-        } => format!("OTLP {protocol} to {endpoint}"),
-        traced::Target::Disabled => "nowhere (OTEL_SDK_DISABLED)".to_owned(),
-    };
+    let destination = config.target();
     println!(
         "server B on {}, server A on {}; spans go to {destination}\n",
         b.addr, a.addr

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::LazyLock;
 
-use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{global, Context, InstrumentationScope, KeyValue, Value};
 
 use crate::attributes as attr;
@@ -14,6 +14,7 @@ use crate::current::frames::{self, UserSet};
 use crate::error_chain::ErrorReport;
 use crate::observation::ObservationType;
 use crate::trace_wide;
+use crate::tracer_slot::{self, Route};
 
 /// What the macro knows about a traced function at compile time, kept in a `static`.
 #[doc(hidden)]
@@ -56,7 +57,8 @@ pub enum Parent {
     Remote(Option<crate::propagation::Extracted>),
 }
 
-static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
+/// The instrumentation scope of every span `traced` makes.
+pub(crate) static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
     InstrumentationScope::builder("traced")
         .with_version(env!("CARGO_PKG_VERSION"))
         .build()
@@ -68,6 +70,8 @@ static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
 #[derive(Debug)]
 pub struct Call {
     cx: Context,
+    /// No span at all (the pipeline records nothing): nothing to make current.
+    inert: bool,
     recording: bool,
     user_set: UserSet,
     ended: bool,
@@ -107,22 +111,44 @@ impl Recorder {
 
 impl Call {
     /// Starts the span of a traced function through the globally installed tracer provider.
+    #[inline]
     pub fn start(site: &'static CallSite, parent: Parent) -> Self {
-        Self::begin(
-            Cow::Borrowed(site.name),
-            SpanKind::Internal,
-            site.attributes(),
-            parent,
-        )
+        if tracer_slot::is_off() {
+            // Decided before anything is built: an unsampled call costs next to nothing.
+            return Self::inert();
+        }
+        tracer_slot::with_route(|route| {
+            Self::begin_on(
+                route,
+                Cow::Borrowed(site.name),
+                SpanKind::Internal,
+                site.attributes(),
+                parent,
+            )
+        })
     }
 
     /// Starts a span of any name, kind and initial attributes (the integrations' spans).
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn begin(
         name: Cow<'static, str>,
         kind: SpanKind,
         attributes: Vec<KeyValue>,
         parent: Parent,
     ) -> Self {
+        tracer_slot::with_route(|route| Self::begin_on(route, name, kind, attributes, parent))
+    }
+
+    fn begin_on(
+        route: &Route,
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+        parent: Parent,
+    ) -> Self {
+        if matches!(route, Route::Off) {
+            return Self::inert();
+        }
         let mut problems = None;
         let parent_cx = match parent {
             Parent::Current | Parent::Remote(None) => Context::current(),
@@ -134,25 +160,65 @@ impl Call {
                 extracted.to_context()
             }
         };
-        let tracer = global::tracer_with_scope(SCOPE.clone());
-        let mut span = tracer
-            .span_builder(name)
+        let builder = opentelemetry::trace::SpanBuilder::from_name(name)
             .with_kind(kind)
-            .with_attributes(attributes)
-            .start_with_context(&tracer, &parent_cx);
+            .with_attributes(attributes);
+        match route {
+            Route::Ours(tracer) => {
+                let span = tracer.build_with_context(builder, &parent_cx);
+                Self::started(parent_cx, span, problems)
+            }
+            _ => {
+                let tracer = global::tracer_with_scope(SCOPE.clone());
+                let span = tracer.build_with_context(builder, &parent_cx);
+                Self::started(parent_cx, span, problems)
+            }
+        }
+    }
+
+    fn started<S>(
+        parent_cx: Context,
+        mut span: S,
+        problems: Option<Vec<crate::propagation::Problem>>,
+    ) -> Self
+    where
+        S: opentelemetry::trace::Span + Send + Sync + 'static,
+    {
         let recording = span.is_recording();
         if recording {
-            span.set_attributes(trace_wide::attributes(&parent_cx));
-            if let Some(problems) = problems {
-                let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                span.set_attribute(KeyValue::new(attr::PROPAGATION_PROBLEM, text.join("; ")));
-            }
+            Self::annotate(&mut span, &parent_cx, problems);
         }
         Self {
             cx: parent_cx.with_span(span),
+            inert: false,
             recording,
             user_set: UserSet::default(),
             ended: false,
+        }
+    }
+
+    /// The attributes a recording span takes from its parent context.
+    fn annotate<S: opentelemetry::trace::Span>(
+        span: &mut S,
+        parent_cx: &Context,
+        problems: Option<Vec<crate::propagation::Problem>>,
+    ) {
+        span.set_attributes(trace_wide::attributes(parent_cx));
+        if let Some(problems) = problems {
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            span.set_attribute(KeyValue::new(attr::PROPAGATION_PROBLEM, text.join("; ")));
+        }
+    }
+
+    /// A call that makes no span: the pipeline records nothing.
+    #[inline]
+    fn inert() -> Self {
+        Self {
+            cx: Context::new(),
+            inert: true,
+            recording: false,
+            user_set: UserSet::default(),
+            ended: true,
         }
     }
 
@@ -176,7 +242,11 @@ impl Call {
 
     /// Runs `body` with the span current. A panic is recorded, ends the span, and goes on
     /// unchanged.
+    #[inline]
     pub fn run<R>(&mut self, body: impl FnOnce() -> R) -> R {
+        if self.inert {
+            return body();
+        }
         let result = {
             let _attached = self.cx.clone().attach();
             // Only a recording span can have an output or usage set by hand.
@@ -195,6 +265,7 @@ impl Call {
     }
 
     /// Records the returned value (output or error) and ends the span.
+    #[inline]
     pub fn finish<T: ?Sized>(&mut self, value: &T, record: impl FnOnce(&mut Recorder, &T)) {
         if self.ended {
             return;
@@ -295,10 +366,18 @@ impl Call {
 }
 
 impl Drop for Call {
+    #[inline]
     fn drop(&mut self) {
         if self.ended {
             return;
         }
+        self.drop_unfinished();
+    }
+}
+
+impl Call {
+    #[cold]
+    fn drop_unfinished(&mut self) {
         if std::thread::panicking() {
             // A panic outside `run`, e.g. in a user's `Serialize` while capturing.
             self.end_with_panic(None);

@@ -43,6 +43,7 @@ pub mod propagation;
 mod spawn;
 mod stream;
 mod trace_wide;
+mod tracer_slot;
 
 pub mod attributes;
 

@@ -58,8 +58,29 @@ pub enum Target {
         /// Extra headers (or gRPC metadata), e.g. authentication.
         headers: Vec<(String, String)>,
     },
+    /// An exporter given in code ([`Config::exporter`]).
+    Custom,
     /// Nothing is recorded (`OTEL_SDK_DISABLED=true`).
     Disabled,
+}
+
+/// Where spans go, in words.
+///
+/// ```
+/// let target = traced::Target::Embedded { dir: "traces".into() };
+/// assert_eq!(target.to_string(), "the embedded store in traces");
+/// ```
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Embedded { dir } => write!(f, "the embedded store in {}", dir.display()),
+            Self::Otlp {
+                endpoint, protocol, ..
+            } => write!(f, "OTLP {protocol} to {endpoint}"),
+            Self::Custom => f.write_str("the exporter given to Config::exporter"),
+            Self::Disabled => f.write_str("nowhere (disabled)"),
+        }
+    }
 }
 
 /// Which spans are recorded.
@@ -163,6 +184,7 @@ pub struct Config {
     pub(crate) retry_initial: Duration,
     pub(crate) retry_max: Duration,
     pub(crate) export_timeout: Duration,
+    pub(crate) custom: Option<super::custom::SharedExporter>,
 }
 
 impl Default for Config {
@@ -192,6 +214,7 @@ impl Config {
             retry_initial: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
             export_timeout: Duration::from_secs(10),
+            custom: None,
         }
     }
 
@@ -268,6 +291,26 @@ impl Config {
     /// Keep spans in the embedded store under `dir`.
     pub fn embedded(mut self, dir: impl Into<PathBuf>) -> Self {
         self.target = Target::Embedded { dir: dir.into() };
+        self
+    }
+
+    /// Send spans to any OpenTelemetry span exporter (stdout, in-memory for tests, a
+    /// vendor's), through the same batch processor and counting as the other targets.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let guard = traced::Config::new().exporter(exporter.clone()).init().unwrap();
+    /// guard.shutdown();
+    /// assert!(exporter.get_finished_spans().unwrap().is_empty());
+    /// ```
+    pub fn exporter<E: opentelemetry_sdk::trace::SpanExporter + 'static>(
+        mut self,
+        exporter: E,
+    ) -> Self {
+        self.target = Target::Custom;
+        self.custom = Some(super::custom::SharedExporter::new(exporter));
         self
     }
 

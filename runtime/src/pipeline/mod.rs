@@ -5,6 +5,7 @@
 //! reported at shutdown.
 
 mod config;
+mod custom;
 mod env;
 mod reliable;
 mod spool;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{global, KeyValue};
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -27,6 +29,7 @@ use opentelemetry_sdk::Resource;
 pub use config::{Config, ConfigError, Protocol, SamplerConfig, Target, LANGFUSE_OTLP_PATH};
 pub use stats::ExportStats;
 
+use crate::tracer_slot::{self, Route};
 use reliable::{ReliableExporter, Settings};
 use spool::Spool;
 use stats::Counters;
@@ -221,11 +224,13 @@ impl Config {
             .build();
         let processor = match &self.target {
             Target::Disabled => {
+                tracer_slot::install(Some(Route::Off));
                 return Ok(Guard {
                     provider: None,
                     counters,
-                    describe: "disabled".to_owned(),
-                })
+                    describe: self.target.to_string(),
+                    routes: true,
+                });
             }
             Target::Embedded { dir } => BatchSpanProcessor::builder(CountingExporter {
                 inner: crate::export::FileExporter::new(dir),
@@ -233,6 +238,19 @@ impl Config {
             })
             .with_batch_config(batch_config)
             .build(),
+            Target::Custom => {
+                let exporter = self
+                    .custom
+                    .as_ref()
+                    .and_then(custom::SharedExporter::take)
+                    .ok_or_else(|| InitError::Exporter(custom::already_taken().to_string()))?;
+                BatchSpanProcessor::builder(CountingExporter {
+                    inner: exporter,
+                    counters: counters.clone(),
+                })
+                .with_batch_config(batch_config)
+                .build()
+            }
             Target::Otlp {
                 endpoint,
                 protocol,
@@ -289,17 +307,21 @@ impl Config {
             })
             .build();
         global::set_tracer_provider(provider.clone());
-        let describe = match &self.target {
-            Target::Otlp {
-                endpoint, protocol, ..
-            } => format!("OTLP {protocol} to {endpoint}"),
-            Target::Embedded { dir } => format!("the embedded store in {}", dir.display()),
-            Target::Disabled => "disabled".to_owned(),
-        };
+        // The span path uses this tracer directly (see `tracer_slot`); with a sampler that
+        // records nothing it makes no span at all.
+        tracer_slot::install(Some(if self.sampler == SamplerConfig::AlwaysOff {
+            Route::Off
+        } else {
+            Route::Ours(Arc::new(
+                provider.tracer_with_scope(crate::call::SCOPE.clone()),
+            ))
+        }));
+        let describe = self.target.to_string();
         Ok(Guard {
             provider: Some(provider),
             counters,
             describe,
+            routes: true,
         })
     }
 }
@@ -311,6 +333,8 @@ pub struct Guard {
     provider: Option<SdkTracerProvider>,
     counters: Arc<Counters>,
     describe: String,
+    /// Whether this guard's pipeline is the one spans are routed to.
+    routes: bool,
 }
 
 impl Guard {
@@ -346,6 +370,9 @@ impl Guard {
     }
 
     fn shutdown_once(&mut self) -> ExportStats {
+        if std::mem::take(&mut self.routes) {
+            tracer_slot::install(None);
+        }
         let Some(provider) = self.provider.take() else {
             return self.counters.snapshot(true);
         };
