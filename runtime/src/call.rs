@@ -30,8 +30,9 @@ pub struct CallSite {
 }
 
 impl CallSite {
+    /// The attributes every span of this site starts with.
     fn attributes(&'static self) -> Vec<KeyValue> {
-        vec![
+        let code = [
             KeyValue::new(attr::CODE_FUNCTION_NAME, self.function),
             KeyValue::new(attr::CODE_FILE_PATH, self.file),
             KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(self.line)),
@@ -39,8 +40,20 @@ impl CallSite {
                 attr::OPENINFERENCE_SPAN_KIND,
                 self.kind.openinference_kind(),
             ),
-            KeyValue::new(attr::LANGFUSE_OBSERVATION_TYPE, self.kind.langfuse_type()),
-        ]
+        ];
+        if self.kind == ObservationType::Span {
+            // `span` is Langfuse's default type: said only when it is something else.
+            Vec::from(code)
+        } else {
+            let [a, b, c, d] = code;
+            vec![
+                a,
+                b,
+                c,
+                d,
+                KeyValue::new(attr::LANGFUSE_OBSERVATION_TYPE, self.kind.langfuse_type()),
+            ]
+        }
     }
 }
 

@@ -114,10 +114,6 @@ where
                 crate::attributes::OPENINFERENCE_SPAN_KIND,
                 kind.openinference_kind(),
             ),
-            KeyValue::new(
-                crate::attributes::LANGFUSE_OBSERVATION_TYPE,
-                kind.langfuse_type(),
-            ),
         ];
         if let Some(route) = route {
             attributes.push(KeyValue::new("http.route", route));

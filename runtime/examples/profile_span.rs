@@ -1,0 +1,66 @@
+//! A fixed workload for profiling the span path under callgrind:
+//! `valgrind --tool=callgrind target/release/examples/profile_span 20000`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use traced::traced;
+
+#[derive(Debug, Clone, Default)]
+struct CountingSink(Arc<AtomicUsize>);
+
+impl SpanExporter for CountingSink {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.fetch_add(batch.len(), Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[traced(skip_all, capture_output = false)]
+#[inline(never)]
+fn empty() -> u64 {
+    std::hint::black_box(1)
+}
+
+/// The same work written by hand against the OpenTelemetry API, for comparison.
+#[inline(never)]
+fn hand(tracer: &opentelemetry::global::BoxedTracer) -> u64 {
+    use opentelemetry::trace::{TraceContextExt, Tracer};
+    use opentelemetry::Context;
+    let span = tracer.start_with_context("hand", &Context::current());
+    let cx = Context::current_with_span(span);
+    let guard = cx.clone().attach();
+    let out = std::hint::black_box(1);
+    drop(guard);
+    cx.span().end();
+    out
+}
+
+fn main() {
+    let sink = CountingSink::default();
+    let guard = traced::Config::new()
+        .exporter(sink.clone())
+        .queue_size(1 << 17)
+        .init()
+        .expect("valid config");
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let hand_written = std::env::args().nth(2).as_deref() == Some("hand");
+    let tracer = {
+        use opentelemetry::trace::TracerProvider as _;
+        opentelemetry::global::tracer_provider().tracer("hand")
+    };
+    let mut total = 0;
+    for _ in 0..n {
+        total += if hand_written { hand(&tracer) } else { empty() };
+    }
+    let stats = guard.shutdown();
+    println!(
+        "{total} calls, {} spans exported, {} dropped",
+        stats.exported, stats.dropped
+    );
+}
