@@ -249,6 +249,30 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
     }
 }
 
+/// A `match` on a value that may be a `Result`: `on_value` runs for a plain value or an
+/// `Ok` (bound to `__traced_value`), `on_error` for an `Err`, given the expression of its
+/// report (type, Display, whole `source()` chain).
+fn split_result(
+    subject: TokenStream,
+    on_value: TokenStream,
+    on_error: impl FnOnce(TokenStream) -> TokenStream,
+    private: &TokenStream,
+) -> TokenStream {
+    let on_error = on_error(quote!((&&&&&&#private::ErrorProbe(__traced_error)).__traced_error()));
+    quote! {
+        #[allow(unused_imports)]
+        use #private::{
+            ErrorAsRef as _, ErrorAsRefSendSync as _, ErrorDebug as _, ErrorDisplay as _,
+            ErrorStd as _, ErrorTypeName as _, SplitResult as _,
+        };
+        match (&&#private::ResultProbe(#subject)).__traced_split() {
+            #private::Split::Value(__traced_value) => { #on_value; }
+            #private::Split::Ok(__traced_value) => { #on_value; }
+            #private::Split::Err(__traced_error) => { #on_error; }
+        }
+    }
+}
+
 /// The closure that records a returned value: the output, or the error of an `Err`.
 fn record_output(
     options: &Options,
@@ -257,28 +281,22 @@ fn record_output(
 ) -> TokenStream {
     let capture = if options.capture_output {
         quote! {
+            #[allow(unused_imports)]
+            use #private::{CaptureDebug as _, CaptureSerialize as _, CaptureTypeName as _};
             (&&&#private::Capture(__traced_value)).__traced_capture(__traced_recorder.output())
         }
     } else {
         quote!(let _ = __traced_value;)
     };
     let returned_type = result.map(|ty| quote!(: &#ty));
+    let body = split_result(
+        quote!(__traced_returned),
+        capture,
+        |report| quote!(__traced_recorder.error(#report)),
+        private,
+    );
     quote! {
-        |__traced_recorder: &mut #private::Recorder, __traced_returned #returned_type| {
-            #[allow(unused_imports)]
-            use #private::{
-                CaptureDebug as _, CaptureSerialize as _, CaptureTypeName as _, ErrorAsRef as _,
-                ErrorAsRefSendSync as _, ErrorDebug as _, ErrorDisplay as _, ErrorStd as _,
-                ErrorTypeName as _, SplitResult as _,
-            };
-            match (&&#private::ResultProbe(__traced_returned)).__traced_split() {
-                #private::Split::Value(__traced_value) => { #capture; }
-                #private::Split::Ok(__traced_value) => { #capture; }
-                #private::Split::Err(__traced_error) => {
-                    __traced_recorder.error((&&&&&&#private::ErrorProbe(__traced_error)).__traced_error());
-                }
-            }
-        }
+        |__traced_recorder: &mut #private::Recorder, __traced_returned #returned_type| { #body }
     }
 }
 
@@ -297,28 +315,25 @@ fn accumulate_item(
         };
     }
     let add = if options.capture_output {
-        quote!((&&&&&#private::ChunkProbe(__traced_value)).__traced_chunk(__traced_output))
-    } else {
-        quote!(let _ = __traced_value;)
-    };
-    quote! {
-        |__traced_output: &mut #private::StreamOutput, __traced_item #item_type| {
+        quote! {
             #[allow(unused_imports)]
             use #private::{
                 ChunkAccumulate as _, ChunkDebug as _, ChunkSerialize as _, ChunkText as _,
-                ChunkTypeName as _, ErrorAsRef as _, ErrorAsRefSendSync as _, ErrorDebug as _,
-                ErrorDisplay as _, ErrorStd as _, ErrorTypeName as _, SplitResult as _,
+                ChunkTypeName as _,
             };
-            match (&&#private::ResultProbe(__traced_item)).__traced_split() {
-                #private::Split::Value(__traced_value) => { #add; }
-                #private::Split::Ok(__traced_value) => { #add; }
-                #private::Split::Err(__traced_error) => {
-                    __traced_output.record_error_report(
-                        (&&&&&&#private::ErrorProbe(__traced_error)).__traced_error(),
-                    );
-                }
-            }
+            (&&&&&#private::ChunkProbe(__traced_value)).__traced_chunk(__traced_output)
         }
+    } else {
+        quote!(let _ = __traced_value;)
+    };
+    let body = split_result(
+        quote!(__traced_item),
+        add,
+        |report| quote!(__traced_output.record_error_report(#report)),
+        private,
+    );
+    quote! {
+        |__traced_output: &mut #private::StreamOutput, __traced_item #item_type| { #body }
     }
 }
 

@@ -2,30 +2,17 @@
 //! the same work, for profiling the span path (`cargo bench -p traced --bench span`).
 //! The full comparison with the peers lives in the `traced-benches` crate.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use divan::Bencher;
 use opentelemetry::trace::{TraceContextExt, Tracer};
 use opentelemetry::{global, Context};
-use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
 };
+use traced::export::NullExporter;
 use traced::traced;
 
-#[derive(Debug, Clone, Default)]
-struct CountingSink(Arc<AtomicUsize>);
-
-impl SpanExporter for CountingSink {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len(), Ordering::Relaxed);
-        Ok(())
-    }
-}
-
 fn install(sampler: Sampler) -> SdkTracerProvider {
-    let processor = BatchSpanProcessor::builder(CountingSink::default())
+    let processor = BatchSpanProcessor::builder(NullExporter::default())
         .with_batch_config(
             BatchConfigBuilder::default()
                 .with_max_queue_size(1 << 16)
@@ -81,7 +68,7 @@ fn hand_written_sdk(bencher: Bencher) {
 /// `traced::init()`'s pipeline, with the same discarding exporter.
 fn init(sampler: traced::SamplerConfig) -> traced::Guard {
     traced::Config::new()
-        .exporter(CountingSink::default())
+        .exporter(NullExporter::default())
         .queue_size(1 << 16)
         .sampler(sampler)
         .init()

@@ -6,15 +6,12 @@
 //! Spans go through the SDK's batch processor into an exporter that discards them (and
 //! counts them, to check that none is dropped).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use divan::counter::ItemsCount;
 use divan::Bencher;
 use futures::stream::{self, Stream, StreamExt};
 use opentelemetry::global;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use traced::export::NullExporter;
 use traced::traced;
 
 const CHUNKS: usize = 1_000;
@@ -41,18 +38,8 @@ fn wrapped() -> impl Stream<Item = &'static str> {
     stream::iter(words())
 }
 
-#[derive(Debug, Clone, Default)]
-struct CountingSink(Arc<AtomicUsize>);
-
-impl SpanExporter for CountingSink {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len(), Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-fn install(sampler: Sampler) -> (SdkTracerProvider, CountingSink) {
-    let sink = CountingSink::default();
+fn install(sampler: Sampler) -> (SdkTracerProvider, NullExporter) {
+    let sink = NullExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_sampler(sampler)
         .with_batch_exporter(sink.clone())
@@ -85,7 +72,7 @@ fn stream_traced_sampled(bencher: Bencher) {
         drain(wrapped())
     });
     let _ = provider.force_flush();
-    let exported = sink.0.load(Ordering::Relaxed);
+    let exported = sink.exported();
     eprintln!("stream_traced_sampled: {streams} spans made, {exported} exported");
     let _ = provider.shutdown();
 }

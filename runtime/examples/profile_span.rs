@@ -1,22 +1,8 @@
 //! A fixed workload for profiling the span path under callgrind:
 //! `valgrind --tool=callgrind target/release/examples/profile_span 20000`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use traced::export::NullExporter;
 use traced::traced;
-
-#[derive(Debug, Clone, Default)]
-struct CountingSink(Arc<AtomicUsize>);
-
-impl SpanExporter for CountingSink {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len(), Ordering::Relaxed);
-        Ok(())
-    }
-}
 
 #[traced(skip_all, capture_output = false)]
 #[inline(never)]
@@ -39,7 +25,7 @@ fn hand(tracer: &opentelemetry::global::BoxedTracer) -> u64 {
 }
 
 fn main() {
-    let sink = CountingSink::default();
+    let sink = NullExporter::default();
     let guard = traced::Config::new()
         .exporter(sink.clone())
         .queue_size(1 << 17)

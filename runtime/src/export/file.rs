@@ -57,22 +57,13 @@ impl FileExporter {
 
     /// The file this process writes.
     pub fn path(&self) -> PathBuf {
-        let service: String = self
+        let service = self
             .resource
             .attributes
             .iter()
             .find(|a| a.key == "service.name")
-            .map(|a| a.value.to_text())
-            .unwrap_or_else(|| "unknown_service".to_owned())
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+            .map_or_else(|| "unknown_service".to_owned(), |a| a.value.to_text());
+        let service = super::file_safe(&service);
         self.dir
             .join(format!("{service}-{}.jsonl", std::process::id()))
     }

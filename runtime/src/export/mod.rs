@@ -4,12 +4,15 @@
 
 mod file;
 mod html;
+mod null;
 mod read;
 mod record;
 mod tree;
 
 pub use file::{default_dir, FileExporter, TRACED_DIR};
 pub use html::render_html;
+pub(crate) use null::file_safe;
+pub use null::NullExporter;
 pub use read::{read_store, Store};
 pub use record::{
     AnyValue, ArrayValue, Attribute, EventRecord, LinkRecord, Resource, Scope, SpanRecord,

@@ -263,17 +263,9 @@ impl Config {
                     .build()
                     .map_err(InitError::Runtime)?;
                 let spool_dir = self.spool_dir.clone().unwrap_or_else(|| {
-                    let safe: String = service
-                        .chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                                c
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
-                    crate::export::default_dir().join("spool").join(safe)
+                    crate::export::default_dir()
+                        .join("spool")
+                        .join(crate::export::file_safe(&service))
                 });
                 let (endpoint, protocol, headers, timeout) = (
                     endpoint.clone(),
