@@ -222,7 +222,7 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
         let names = captured.iter().map(|name| name.unraw_string());
         quote! {
             let mut __traced_input = #private::InputObject::new();
-            #( (&&&#private::Capture(&#captured)).__traced_capture(__traced_input.arg(#names)); )*
+            #( (&&&&#private::Capture(&#captured)).__traced_capture(__traced_input.arg(#names)); )*
             __traced_call.record_input(__traced_input);
         }
     });
@@ -240,7 +240,8 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
         if __traced_call.is_recording() {
             #[allow(unused_imports)]
             use #private::{
-                CaptureDebug as _, CaptureSerialize as _, CaptureTypeName as _, FieldDebug as _,
+                CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
+                FieldDebug as _,
                 FieldNative as _, FieldSerialize as _, FieldTypeName as _,
             };
             #inputs
@@ -282,8 +283,10 @@ fn record_output(
     let capture = if options.capture_output {
         quote! {
             #[allow(unused_imports)]
-            use #private::{CaptureDebug as _, CaptureSerialize as _, CaptureTypeName as _};
-            (&&&#private::Capture(__traced_value)).__traced_capture(__traced_recorder.output())
+            use #private::{
+                CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
+            };
+            (&&&&#private::Capture(__traced_value)).__traced_capture(__traced_recorder.output())
         }
     } else {
         quote!(let _ = __traced_value;)

@@ -241,16 +241,31 @@ impl Call {
         self.recording
     }
 
-    /// Records the arguments as `input.value`.
+    /// Records the arguments as `input.value` (secrets masked, size limited).
     pub fn record_input(&self, input: InputObject) {
         let span = self.cx.span();
-        span.set_attribute(KeyValue::new(attr::INPUT_VALUE, input.finish()));
+        let policy = crate::redact::policy();
+        span.set_attributes(policy.text_attributes(
+            attr::INPUT_VALUE,
+            input.finish(),
+            span.span_context(),
+        ));
         span.set_attribute(KeyValue::new(attr::INPUT_MIME_TYPE, attr::MIME_JSON));
     }
 
-    /// Records one `fields(key = value)` attribute.
+    /// Records one `fields(key = value)` attribute (masked when its key is a secret name).
     pub fn record_field(&self, key: &'static str, value: Value) {
+        let value = crate::redact::policy().field_value(key, value);
         self.cx.span().set_attribute(KeyValue::new(key, value));
+    }
+
+    /// Sets `output.value` and its MIME type (size limited).
+    pub(crate) fn output_attributes(&self, text: String, mime: &'static str) -> Vec<KeyValue> {
+        let span = self.cx.span();
+        let mut attributes =
+            crate::redact::policy().text_attributes(attr::OUTPUT_VALUE, text, span.span_context());
+        attributes.push(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
+        attributes
     }
 
     /// Runs `body` with the span current. A panic is recorded, ends the span, and goes on
@@ -289,8 +304,7 @@ impl Call {
             let span = self.cx.span();
             if let Some((text, mime)) = recorder.output.value.take() {
                 if !self.user_set.contains(UserSet::OUTPUT) {
-                    span.set_attribute(KeyValue::new(attr::OUTPUT_VALUE, text));
-                    span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
+                    span.set_attributes(self.output_attributes(text, mime));
                 }
             }
             if !recorder.attributes.is_empty() {

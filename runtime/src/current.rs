@@ -177,7 +177,11 @@ impl CurrentSpan {
         crate::capture::ValueSink::serialize(&mut output, value);
         if let Some((text, mime)) = output.value {
             let span = self.cx.span();
-            span.set_attribute(KeyValue::new(attr::OUTPUT_VALUE, text));
+            span.set_attributes(crate::redact::policy().text_attributes(
+                attr::OUTPUT_VALUE,
+                text,
+                span.span_context(),
+            ));
             span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
             frames::mark(self.raw_span_id(), frames::UserSet::OUTPUT);
         }
@@ -211,16 +215,17 @@ impl CurrentSpan {
         }
     }
 
-    /// Sets an attribute on the span.
+    /// Sets an attribute on the span. Like captured values, it is masked when its key is
+    /// a secret name, and text is cut to the size limit.
     ///
     /// ```
     /// traced::current_span().set_attribute("retries", 2);
     /// ```
     pub fn set_attribute(&self, key: impl Into<Key>, value: impl Into<Value>) {
         if self.is_recording() {
-            self.cx
-                .span()
-                .set_attribute(KeyValue::new(key.into(), value.into()));
+            let key = key.into();
+            let value = crate::redact::policy().field_value(key.as_str(), value.into());
+            self.cx.span().set_attribute(KeyValue::new(key, value));
         }
     }
 

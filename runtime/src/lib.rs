@@ -40,6 +40,7 @@ mod llm;
 mod observation;
 mod pipeline;
 pub mod propagation;
+mod redact;
 mod spawn;
 mod stream;
 mod trace_wide;
@@ -47,7 +48,7 @@ mod tracer_slot;
 
 pub mod attributes;
 
-pub use capture::AttributeValue;
+pub use capture::{AttributeValue, NEVER_CAPTURED_HEADERS};
 pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
 pub use llm::Usage;
 pub use observation::{ObservationType, UnknownObservationType};
@@ -58,6 +59,7 @@ pub use pipeline::{
 pub use propagation::{
     extract, inject, inject_context, Extracted, HeaderCarrier, IntoParent, TraceContext,
 };
+pub use redact::{DEFAULT_MAX_ATTRIBUTE_BYTES, DEFAULT_SECRET_NAMES, REDACTED};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 pub use spawn::FutureExt;

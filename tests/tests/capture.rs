@@ -18,7 +18,7 @@ struct Message {
 /// Debug but not Serialize.
 #[derive(Debug)]
 struct DebugOnly {
-    secret_sauce: u8,
+    flavour: u8,
 }
 
 /// Neither Serialize nor Debug.
@@ -26,7 +26,7 @@ struct Opaque;
 
 #[traced]
 fn every_rule(message: Message, debug: DebugOnly, opaque: Opaque, count: u32) -> usize {
-    let _ = (debug.secret_sauce, opaque);
+    let _ = (debug.flavour, opaque);
     message.content.len() + count as usize
 }
 
@@ -36,13 +36,13 @@ fn inputs_are_json_else_debug_else_type_name() {
         role: "user",
         content: "hi".into(),
     };
-    let (_, trace) = in_trace(|| every_rule(message, DebugOnly { secret_sauce: 7 }, Opaque, 3));
+    let (_, trace) = in_trace(|| every_rule(message, DebugOnly { flavour: 7 }, Opaque, 3));
     let span = trace.span("every_rule");
     assert_eq!(
         input_json(span),
         json!({
             "message": {"role": "user", "content": "hi"},
-            "debug": "DebugOnly { secret_sauce: 7 }",
+            "debug": "DebugOnly { flavour: 7 }",
             "opaque": "<capture::Opaque>",
             "count": 3,
         })
@@ -73,7 +73,7 @@ fn nothing_back(_n: u8) {}
 
 #[traced]
 fn debug_back() -> DebugOnly {
-    DebugOnly { secret_sauce: 1 }
+    DebugOnly { flavour: 1 }
 }
 
 #[traced]
@@ -111,7 +111,7 @@ fn outputs_text_as_text_and_the_rest_as_json() {
     assert_eq!(attr(trace.span("nothing_back"), "output.value"), None);
     assert_eq!(
         attr_str(trace.span("debug_back"), "output.value").as_deref(),
-        Some("DebugOnly { secret_sauce: 1 }")
+        Some("DebugOnly { flavour: 1 }")
     );
     assert_eq!(
         attr_str(trace.span("opaque_back"), "output.value").as_deref(),
@@ -179,7 +179,7 @@ fn destructured_parameters_are_captured_by_their_bindings() {
 #[traced(
     name = "call the model",
     as_type = "generation",
-    fields(gen_ai.request.model = model, "prompt.length" = prompt.len(), temperature = 0.5, streaming = false, tags = ["a", "b"], point = DebugOnly { secret_sauce: 2 })
+    fields(gen_ai.request.model = model, "prompt.length" = prompt.len(), temperature = 0.5, streaming = false, tags = ["a", "b"], point = DebugOnly { flavour: 2 })
 )]
 fn fields_and_kind(model: &str, prompt: &str) -> usize {
     prompt.len()
@@ -199,7 +199,7 @@ fn fields_are_typed_attributes_and_as_type_sets_the_kind() {
     assert_eq!(attr_str(span, "tags").as_deref(), Some(r#"["a","b"]"#));
     assert_eq!(
         attr_str(span, "point").as_deref(),
-        Some("DebugOnly { secret_sauce: 2 }")
+        Some("DebugOnly { flavour: 2 }")
     );
     assert_eq!(
         attr_str(span, "openinference.span.kind").as_deref(),

@@ -1,10 +1,14 @@
 //! Turning arguments, outputs, errors and fields into span attributes, by the rules of
 //! the design: JSON for `Serialize`, else Debug text, else the type name.
 
+mod http;
 mod json_text;
 mod probe;
 mod sink;
 
+#[doc(hidden)]
+pub use http::HttpCapture;
+pub use http::NEVER_CAPTURED_HEADERS;
 #[doc(hidden)]
 pub use probe::*;
 #[doc(hidden)]

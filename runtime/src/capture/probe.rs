@@ -1,9 +1,10 @@
-//! Autoref specialisation: the macro calls these methods on `&&&Capture(&value)` and the
+//! Autoref specialisation: the macro calls these methods on `&&&&Capture(&value)` and the
 //! compiler picks the most specific rule the value's type satisfies, without adding any
 //! bound to the user's types:
 //!
 //! | receiver the impl is for | rule |
 //! |---|---|
+//! | `&&&Capture<T>` where `T` is an HTTP request or header map | safe headers only |
 //! | `&&Capture<T>` where `T: Serialize` | JSON |
 //! | `&Capture<T>` where `T: Debug` | Debug text |
 //! | `Capture<T>` | the type name |
@@ -24,6 +25,18 @@ use crate::error_chain::ErrorReport;
 /// A borrowed value to capture.
 #[doc(hidden)]
 pub struct Capture<'a, T: ?Sized>(pub &'a T);
+
+#[doc(hidden)]
+pub trait CaptureHttp {
+    fn __traced_capture<S: ValueSink>(&self, sink: &mut S);
+}
+
+impl<T: super::http::HttpCapture + ?Sized> CaptureHttp for &&&Capture<'_, T> {
+    #[inline]
+    fn __traced_capture<S: ValueSink>(&self, sink: &mut S) {
+        self.0.capture_with(sink)
+    }
+}
 
 #[doc(hidden)]
 pub trait CaptureSerialize {
@@ -271,7 +284,7 @@ pub trait FieldDebug {
 }
 impl<T: Debug + ?Sized> FieldDebug for &FieldProbe<'_, T> {
     fn __traced_field(&self) -> Value {
-        Value::from(format!("{:?}", self.0))
+        Value::from(crate::redact::policy().redact_debug(format!("{:?}", self.0)))
     }
 }
 

@@ -58,9 +58,10 @@ impl InputObject {
         self
     }
 
+    /// The JSON object, with the values of secret names (arguments or nested keys) masked.
     pub(crate) fn finish(mut self) -> String {
         self.json.push('}');
-        self.json
+        crate::redact::policy().redact_json(self.json)
     }
 }
 
@@ -70,7 +71,8 @@ impl ValueSink for InputObject {
     }
 
     fn debug<T: Debug + ?Sized>(&mut self, value: &T) {
-        push_json_string(&mut self.json, format_args!("{value:?}"));
+        let text = crate::redact::policy().redact_debug(format!("{value:?}"));
+        push_json_string(&mut self.json, format_args!("{text}"));
     }
 
     fn type_name(&mut self, name: &'static str) {
@@ -100,12 +102,13 @@ impl ValueSink for OutputValue {
                 Err(_) => (json, MIME_JSON),
             }
         } else {
-            (json, MIME_JSON)
+            (crate::redact::policy().redact_json(json), MIME_JSON)
         });
     }
 
     fn debug<T: Debug + ?Sized>(&mut self, value: &T) {
-        self.value = Some((format!("{value:?}"), MIME_TEXT));
+        let text = crate::redact::policy().redact_debug(format!("{value:?}"));
+        self.value = Some((text, MIME_TEXT));
     }
 
     fn type_name(&mut self, name: &'static str) {

@@ -185,6 +185,10 @@ pub struct Config {
     pub(crate) retry_max: Duration,
     pub(crate) export_timeout: Duration,
     pub(crate) custom: Option<super::custom::SharedExporter>,
+    pub(crate) secret_names: Vec<String>,
+    pub(crate) max_attribute_bytes: usize,
+    pub(crate) mask: Option<crate::redact::MaskFn>,
+    pub(crate) blob_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -215,6 +219,13 @@ impl Config {
             retry_max: Duration::from_secs(30),
             export_timeout: Duration::from_secs(10),
             custom: None,
+            secret_names: crate::redact::DEFAULT_SECRET_NAMES
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+            max_attribute_bytes: crate::redact::DEFAULT_MAX_ATTRIBUTE_BYTES,
+            mask: None,
+            blob_dir: None,
         }
     }
 
@@ -363,6 +374,64 @@ impl Config {
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = timeout;
         self
+    }
+
+    /// Replaces the names whose values are masked (`[REDACTED]`) in captured inputs,
+    /// outputs, fields and attributes (default [`DEFAULT_SECRET_NAMES`](crate::DEFAULT_SECRET_NAMES)).
+    /// Names match the words of an argument name or key, case-insensitively.
+    ///
+    /// ```
+    /// let config = traced::Config::new().secret_names(["ssn", "card_number"]);
+    /// # drop(config);
+    /// ```
+    pub fn secret_names<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.secret_names = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds names to mask to the current list.
+    ///
+    /// ```
+    /// let config = traced::Config::new().also_secret(["ssn"]);
+    /// # drop(config);
+    /// ```
+    pub fn also_secret<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.secret_names.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The most bytes one attribute value keeps (default 32 KiB); a larger value is cut at a
+    /// UTF-8 boundary and `traced.truncated.{key}` records its original size.
+    pub fn max_attribute_bytes(mut self, bytes: usize) -> Self {
+        self.max_attribute_bytes = bytes.max(16);
+        self
+    }
+
+    /// A function that rewrites every captured value before it is recorded:
+    /// `(attribute key, value) -> value` (e.g. to scrub e-mail addresses).
+    ///
+    /// ```
+    /// let config = traced::Config::new().mask(|_key, value| value.replace("ada@example.com", "<email>"));
+    /// # drop(config);
+    /// ```
+    pub fn mask(mut self, mask: impl Fn(&str, String) -> String + Send + Sync + 'static) -> Self {
+        self.mask = Some(crate::redact::MaskFn(std::sync::Arc::new(mask)));
+        self
+    }
+
+    /// Keeps the whole of a value cut at the size limit in a file under `dir`; the span
+    /// records its path as `traced.blob.{key}`, so a 5 MB prompt neither bloats the export
+    /// nor is lost.
+    pub fn blob_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.blob_dir = Some(dir.into());
+        self
+    }
+
+    pub(crate) fn policy(&self) -> crate::redact::Policy {
+        let mut policy = crate::redact::Policy::new(&self.secret_names, self.max_attribute_bytes);
+        policy.mask = self.mask.clone();
+        policy.blob_dir = self.blob_dir.clone();
+        policy
     }
 
     /// Where spans go.

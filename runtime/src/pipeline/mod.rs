@@ -212,6 +212,7 @@ impl Config {
     /// ```
     pub fn init(self) -> Result<Guard, InitError> {
         self.validate()?;
+        crate::redact::install(Some(self.policy()));
         let counters = Arc::new(Counters::default());
         let service = self.service_name_or_default();
         let mut resource = Resource::builder().with_service_name(service.clone());
@@ -364,6 +365,7 @@ impl Guard {
     fn shutdown_once(&mut self) -> ExportStats {
         if std::mem::take(&mut self.routes) {
             tracer_slot::install(None);
+            crate::redact::install(None);
         }
         let Some(provider) = self.provider.take() else {
             return self.counters.snapshot(true);

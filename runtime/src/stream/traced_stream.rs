@@ -177,8 +177,12 @@ fn finish(call: &mut Call, output: &StreamOutput, totals: &Totals, cancelled: bo
         }
         if !call.user_set().contains(UserSet::OUTPUT) {
             if let Some((text, mime)) = output.render() {
-                attributes.push(KeyValue::new(attr::OUTPUT_VALUE, text));
-                attributes.push(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
+                let text = if mime == attr::MIME_JSON {
+                    crate::redact::policy().redact_json(text)
+                } else {
+                    text
+                };
+                attributes.extend(call.output_attributes(text, mime));
             }
         }
         if let Some(model) = output.response_model() {

@@ -1,0 +1,106 @@
+//! Capturing HTTP requests and headers safely: never whole. `Authorization`, `Cookie`,
+//! `Set-Cookie` and `Proxy-Authorization` are left out entirely, and the value of any
+//! other header whose name looks like a secret (`X-Api-Key`) is masked.
+
+use http::HeaderMap;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Headers never captured, not even masked.
+pub const NEVER_CAPTURED_HEADERS: &[&str] = &[
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "proxy-authorization",
+];
+
+/// The safe view of a header map.
+pub(crate) struct SafeHeaders<'a>(pub(crate) &'a HeaderMap);
+
+impl Serialize for SafeHeaders<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let policy = crate::redact::policy();
+        let mut map = serializer.serialize_map(None)?;
+        for name in self.0.keys() {
+            let key = name.as_str();
+            if NEVER_CAPTURED_HEADERS.contains(&key) {
+                continue;
+            }
+            if policy.is_secret(key) {
+                map.serialize_entry(key, crate::redact::REDACTED)?;
+                continue;
+            }
+            let values: Vec<String> = self
+                .0
+                .get_all(name)
+                .iter()
+                .map(|v| {
+                    v.to_str()
+                        .map_or_else(|_| "<not text>".to_owned(), str::to_owned)
+                })
+                .collect();
+            map.serialize_entry(key, &values.join(", "))?;
+        }
+        map.end()
+    }
+}
+
+/// The safe view of a request: method, URI and safe headers; the body is not captured.
+pub(crate) struct SafeRequest<'a> {
+    pub(crate) method: &'a http::Method,
+    pub(crate) uri: &'a http::Uri,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl Serialize for SafeRequest<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("method", self.method.as_str())?;
+        map.serialize_entry("uri", &self.uri.to_string())?;
+        map.serialize_entry("headers", &SafeHeaders(self.headers))?;
+        map.end()
+    }
+}
+
+/// HTTP values that have a safe capture of their own, chosen before `Serialize`/`Debug`.
+#[doc(hidden)]
+pub trait HttpCapture {
+    fn capture_with<S: super::ValueSink>(&self, sink: &mut S);
+}
+
+impl HttpCapture for HeaderMap {
+    fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
+        sink.serialize(&SafeHeaders(self));
+    }
+}
+
+impl<B> HttpCapture for http::Request<B> {
+    fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
+        sink.serialize(&SafeRequest {
+            method: self.method(),
+            uri: self.uri(),
+            headers: self.headers(),
+        });
+    }
+}
+
+impl HttpCapture for http::request::Parts {
+    fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
+        sink.serialize(&SafeRequest {
+            method: &self.method,
+            uri: &self.uri,
+            headers: &self.headers,
+        });
+    }
+}
+
+impl<T: HttpCapture + ?Sized> HttpCapture for &T {
+    fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
+        (**self).capture_with(sink);
+    }
+}
+
+impl<T: HttpCapture + ?Sized> HttpCapture for &mut T {
+    fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
+        (**self).capture_with(sink);
+    }
+}
