@@ -81,10 +81,15 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
     let parent = if options.root {
         quote!(#private::Parent::Root)
     } else if let Some(carrier) = &carrier {
-        quote!(#private::Parent::Remote(::core::option::Option::Some(#private::extract(&#carrier))))
+        let untrusted = options.untrusted.as_ref().map(|_| quote!(.untrusted()));
+        quote!(#private::Parent::Remote(::core::option::Option::Some(#private::extract(&#carrier) #untrusted)))
     } else if let Some((_, expr)) = &options.parent {
         let into = quote_spanned!(expr.span()=> #private::IntoParent::into_parent(#expr));
-        quote!(#private::Parent::Remote(#into))
+        let untrusted = options
+            .untrusted
+            .as_ref()
+            .map(|_| quote!(.map(#private::Extracted::untrusted)));
+        quote!(#private::Parent::Remote(#into #untrusted))
     } else {
         quote!(#private::Parent::Current)
     };

@@ -21,7 +21,7 @@ pub(crate) const OBSERVATION_TYPES: &[(&str, &str)] = &[
 ];
 
 const KNOWN_OPTIONS: &str = "`name = \"...\"`, `as_type = \"...\"`, `skip(a, b)`, `skip_all`, \
-`capture_input = false`, `capture_output = false`, `fields(key = expr, ...)`, `root`, `extract`, `extract = arg`, `parent = expr`, `stream`, `reduce = path`, `crate = path`";
+`capture_input = false`, `capture_output = false`, `fields(key = expr, ...)`, `root`, `extract`, `extract = arg`, `parent = expr`, `untrusted`, `stream`, `reduce = path`, `crate = path`";
 
 /// The options of one `#[traced(...)]`.
 #[derive(Default)]
@@ -41,6 +41,8 @@ pub(crate) struct Options {
     /// `extract` (the keyword, and the argument when named).
     pub(crate) extract: Option<(Ident, Option<Ident>)>,
     pub(crate) parent: Option<(Ident, Expr)>,
+    /// The `untrusted` keyword, where given.
+    pub(crate) untrusted: Option<Ident>,
     pub(crate) krate: Option<Path>,
 }
 
@@ -83,6 +85,10 @@ impl Parse for Options {
                 "capture_output" => options.capture_output = parse_bool(input, &key)?,
                 "fields" => options.fields = parse_fields(input, &key)?,
                 "root" => options.root = parse_flag(input, &key)?,
+                "untrusted" => {
+                    parse_flag(input, &key)?;
+                    options.untrusted = Some(key.clone());
+                }
                 "stream" => {
                     parse_flag(input, &key)?;
                     options.stream = Some(key.clone());
@@ -130,6 +136,14 @@ impl Parse for Options {
                 extract.span(),
                 "`extract` and `parent` both choose the parent; keep one",
             ));
+        }
+        if let Some(untrusted) = &options.untrusted {
+            if options.extract.is_none() && options.parent.is_none() {
+                return Err(syn::Error::new(
+                    untrusted.span(),
+                    "`untrusted` applies to a context received from outside: use it with `extract` or `parent = ...`",
+                ));
+            }
         }
         if options.root {
             if let Some(keyword) = options

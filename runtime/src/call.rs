@@ -163,6 +163,7 @@ impl Call {
             return Self::inert();
         }
         let mut problems = None;
+        let mut link = None;
         let parent_cx = match parent {
             Parent::Current | Parent::Remote(None) => Context::current(),
             Parent::Root => Context::new(),
@@ -170,12 +171,16 @@ impl Call {
                 if !extracted.problems().is_empty() {
                     problems = Some(extracted.problems().to_vec());
                 }
+                link = extracted.link().cloned();
                 extracted.to_context()
             }
         };
-        let builder = opentelemetry::trace::SpanBuilder::from_name(name)
+        let mut builder = opentelemetry::trace::SpanBuilder::from_name(name)
             .with_kind(kind)
             .with_attributes(attributes);
+        if let Some(remote) = link {
+            builder = builder.with_links(vec![opentelemetry::trace::Link::with_context(remote)]);
+        }
         match route {
             Route::Ours(tracer) => {
                 let span = tracer.build_with_context(builder, &parent_cx);

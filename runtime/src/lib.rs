@@ -88,7 +88,7 @@ pub mod __private {
     pub use crate::error_chain::ErrorReport;
     pub use crate::instrument::Instrumented;
     pub use crate::observation::ObservationType;
-    pub use crate::propagation::{extract, IntoParent};
+    pub use crate::propagation::{extract, Extracted, IntoParent};
     pub use crate::stream::{
         ChunkAccumulate, ChunkDebug, ChunkProbe, ChunkSerialize, ChunkText, ChunkTypeName,
         StreamOutput, TracedStream,

@@ -55,6 +55,8 @@ pub(crate) struct Policy {
     pub(crate) max_bytes: usize,
     pub(crate) mask: Option<MaskFn>,
     pub(crate) blob_dir: Option<std::path::PathBuf>,
+    /// Baggage keys kept from an untrusted inbound context.
+    pub(crate) untrusted_baggage_keys: Vec<String>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -105,6 +107,7 @@ impl Policy {
             max_bytes,
             mask: None,
             blob_dir: None,
+            untrusted_baggage_keys: Vec::new(),
         }
     }
 

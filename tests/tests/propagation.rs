@@ -236,3 +236,34 @@ fn parent_continues_a_trace_by_ids_and_none_keeps_the_current_span() {
     let (_, trace) = in_trace(|| from_queue(None, 2));
     assert_eq!(trace.parent_name("from_queue").as_deref(), Some("harness"));
 }
+
+#[traced(name = "public edge", extract, untrusted)]
+fn public_edge(headers: &HeaderMap) -> Option<String> {
+    traced::current_trace_id()
+}
+
+#[test]
+fn untrusted_context_becomes_a_link_in_a_new_trace_without_baggage() {
+    traced_tests::exporter();
+    let trace_id = public_edge(&headers(&[
+        ("traceparent", PARENT),
+        ("baggage", "user.id=mallory"),
+    ]))
+    .expect("in a span");
+    assert_ne!(trace_id, "4bf92f3577b34da6a3ce929d0e0e4736", "a new trace");
+    let span = spans_named("public edge")
+        .into_iter()
+        .find(|s| format!("{:032x}", s.span_context.trace_id()) == trace_id)
+        .expect("span");
+    assert_eq!(span.parent_span_id, SpanId::INVALID);
+    let link = span.links.iter().next().expect("the remote span as a link");
+    assert_eq!(
+        format!("{:032x}", link.span_context.trace_id()),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(
+        format!("{:016x}", link.span_context.span_id()),
+        "00f067aa0ba902b7"
+    );
+    assert_eq!(attr_str(&span, "user.id"), None, "inbound baggage ignored");
+}

@@ -57,10 +57,14 @@ async fn server_b() -> Server {
     let layered_routes = Router::new()
         .route("/layered", post(layered))
         .route_layer(traced::axum::TraceLayer::new());
+    let public_routes = Router::new()
+        .route("/public", post(layered))
+        .route_layer(traced::axum::TraceLayer::new().untrusted());
     serve(
         Router::new()
             .route("/process", post(process))
-            .merge(layered_routes),
+            .merge(layered_routes)
+            .merge(public_routes),
     )
     .await
 }
@@ -271,4 +275,38 @@ async fn the_axum_layer_continues_the_trace_for_a_whole_route() {
         trace.parent_name("layered work").as_deref(),
         Some("POST /layered")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_layer_starts_a_new_trace_linked_to_the_caller() {
+    let b = server_b().await;
+    let client = reqwest::Client::new();
+    let (body, trace) = in_trace_async(async {
+        client
+            .post(format!("http://{}/public", b.addr))
+            .inject_context()
+            .header("baggage", "user.id=mallory")
+            .body("xyz")
+            .send()
+            .await
+            .expect("server B answers")
+    })
+    .await;
+    assert_eq!(body.status(), 200);
+    assert_eq!(body.text().await.ok().as_deref(), Some("zyx"));
+    assert!(
+        trace.all("POST /public").is_empty(),
+        "not in the caller's trace"
+    );
+    let harness = trace.span("harness").span_context.clone();
+    let server = spans_named("POST /public")
+        .into_iter()
+        .find(|s| {
+            s.links
+                .iter()
+                .any(|l| l.span_context.trace_id() == harness.trace_id())
+        })
+        .expect("the server span links to the caller");
+    assert_eq!(server.parent_span_id, opentelemetry::trace::SpanId::INVALID);
+    assert_eq!(attr_str(&server, "user.id"), None);
 }

@@ -35,7 +35,7 @@ use crate::propagation::extract;
 /// The layer: `Router::route_layer(TraceLayer::new())`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TraceLayer {
-    _private: (),
+    untrusted: bool,
 }
 
 impl TraceLayer {
@@ -47,13 +47,28 @@ impl TraceLayer {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Treats the callers' trace context as untrusted (a public edge): each request
+    /// starts a new trace that links to the caller's span, and inbound baggage is kept
+    /// only for `Config::untrusted_baggage_keys`.
+    ///
+    /// ```
+    /// let _layer = traced::axum::TraceLayer::new().untrusted();
+    /// ```
+    pub fn untrusted(mut self) -> Self {
+        self.untrusted = true;
+        self
+    }
 }
 
 impl<S> Layer<S> for TraceLayer {
     type Service = TraceService<S>;
 
     fn layer(&self, inner: S) -> TraceService<S> {
-        TraceService { inner }
+        TraceService {
+            inner,
+            untrusted: self.untrusted,
+        }
     }
 }
 
@@ -61,6 +76,7 @@ impl<S> Layer<S> for TraceLayer {
 #[derive(Clone, Debug)]
 pub struct TraceService<S> {
     inner: S,
+    untrusted: bool,
 }
 
 type RecordResponse<R, E> = fn(&mut Recorder, &Result<Response<R>, E>);
@@ -118,7 +134,13 @@ where
         if let Some(route) = route {
             attributes.push(KeyValue::new("http.route", route));
         }
-        let parent = Parent::Remote(Some(extract(&request)));
+        let extracted = extract(&request);
+        let extracted = if self.untrusted {
+            extracted.untrusted()
+        } else {
+            extracted
+        };
+        let parent = Parent::Remote(Some(extracted));
         let mut call = Call::begin(Cow::Owned(name), SpanKind::Server, attributes, parent);
         let inner = &mut self.inner;
         let future = call.run(|| inner.call(request));

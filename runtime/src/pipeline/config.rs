@@ -189,6 +189,7 @@ pub struct Config {
     pub(crate) max_attribute_bytes: usize,
     pub(crate) mask: Option<crate::redact::MaskFn>,
     pub(crate) blob_dir: Option<PathBuf>,
+    pub(crate) untrusted_baggage_keys: Vec<String>,
 }
 
 impl Default for Config {
@@ -226,6 +227,7 @@ impl Config {
             max_attribute_bytes: crate::redact::DEFAULT_MAX_ATTRIBUTE_BYTES,
             mask: None,
             blob_dir: None,
+            untrusted_baggage_keys: Vec::new(),
         }
     }
 
@@ -427,10 +429,26 @@ impl Config {
         self
     }
 
+    /// The baggage keys kept from an untrusted inbound context (`#[traced(extract,
+    /// untrusted)]`, `TraceLayer::untrusted`); none by default.
+    ///
+    /// ```
+    /// let config = traced::Config::new().untrusted_baggage_keys(["session.id"]);
+    /// # drop(config);
+    /// ```
+    pub fn untrusted_baggage_keys<S: Into<String>>(
+        mut self,
+        keys: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.untrusted_baggage_keys = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
     pub(crate) fn policy(&self) -> crate::redact::Policy {
         let mut policy = crate::redact::Policy::new(&self.secret_names, self.max_attribute_bytes);
         policy.mask = self.mask.clone();
         policy.blob_dir = self.blob_dir.clone();
+        policy.untrusted_baggage_keys = self.untrusted_baggage_keys.clone();
         policy
     }
 

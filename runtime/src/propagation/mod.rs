@@ -110,6 +110,8 @@ impl Problem {
 #[derive(Clone, Debug, Default)]
 pub struct Extracted {
     parent: Option<SpanContext>,
+    /// A remote context that is not trusted as parent: recorded as a span link.
+    link: Option<SpanContext>,
     source: Option<ContextSource>,
     baggage: Vec<(String, String)>,
     problems: Vec<Problem>,
@@ -119,6 +121,32 @@ impl Extracted {
     /// The remote parent span, if the headers carried a valid one.
     pub fn remote_parent(&self) -> Option<&SpanContext> {
         self.parent.as_ref()
+    }
+
+    /// The same context, not trusted: the span it starts begins a new trace and records
+    /// the remote span as a link, and of the inbound baggage only the keys of the
+    /// allow-list (`Config::untrusted_baggage_keys`, none by default) are kept.
+    ///
+    /// ```
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+    /// headers.insert("baggage", "user.id=mallory".parse().unwrap());
+    /// let untrusted = traced::extract(&headers).untrusted();
+    /// assert!(untrusted.remote_parent().is_none());
+    /// assert!(untrusted.link().is_some());
+    /// assert!(untrusted.baggage().is_empty());
+    /// ```
+    pub fn untrusted(mut self) -> Self {
+        let allowed = crate::redact::policy();
+        self.link = self.parent.take().or(self.link);
+        self.baggage
+            .retain(|(key, _)| allowed.untrusted_baggage_keys.iter().any(|k| k == key));
+        self
+    }
+
+    /// The remote span recorded as a link (an untrusted context), if any.
+    pub fn link(&self) -> Option<&SpanContext> {
+        self.link.as_ref()
     }
 
     /// The remote parent as ids, if any.

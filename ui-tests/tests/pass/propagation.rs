@@ -62,3 +62,11 @@ fn from_extracted(extracted: Extracted) {}
 fn from_headers(headers: HeaderMap) {}
 
 fn main() {}
+
+#[traced(extract, untrusted)]
+fn public_edge(headers: &HeaderMap) -> usize {
+    headers.len()
+}
+
+#[traced(parent = &headers, untrusted)]
+fn public_edge_parent(headers: HeaderMap) {}

@@ -1,0 +1,6 @@
+#[traced::traced(untrusted)]
+fn handler(body: String) {
+    let _ = body;
+}
+
+fn main() {}
