@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpanRecord {
-    /// The resource (service) the span came from.
+    /// The resource (service) the span came from (left out where the context gives it,
+    /// as in the spool).
+    #[serde(default, skip_serializing_if = "Resource::is_empty")]
     pub resource: Resource,
     /// The instrumentation scope.
     pub scope: Scope,
@@ -54,6 +56,17 @@ pub struct Resource {
     /// `service.name` and the rest.
     #[serde(default)]
     pub attributes: Vec<Attribute>,
+}
+
+impl Resource {
+    /// Whether it has no attribute.
+    ///
+    /// ```
+    /// assert!(traced::export::Resource::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.attributes.is_empty()
+    }
 }
 
 /// The instrumentation scope of a span.

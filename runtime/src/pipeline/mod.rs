@@ -223,6 +223,7 @@ impl Config {
             .with_max_queue_size(self.queue_size)
             .with_scheduled_delay(self.scheduled_delay)
             .build();
+        let mut in_flight = None;
         let processor = match &self.target {
             Target::Disabled => {
                 tracer_slot::install(Some(Route::Off));
@@ -231,6 +232,8 @@ impl Config {
                     counters,
                     describe: self.target.to_string(),
                     routes: true,
+                    in_flight: None,
+                    export_timeout: self.export_timeout,
                 });
             }
             Target::Embedded { dir } => BatchSpanProcessor::builder(CountingExporter {
@@ -286,6 +289,7 @@ impl Config {
                     },
                 )
                 .map_err(InitError::Exporter)?;
+                in_flight = Some(exporter.in_flight());
                 BatchSpanProcessor::builder(exporter)
                     .with_batch_config(batch_config)
                     .build()
@@ -315,6 +319,8 @@ impl Config {
             counters,
             describe,
             routes: true,
+            in_flight,
+            export_timeout: self.export_timeout,
         })
     }
 }
@@ -328,6 +334,9 @@ pub struct Guard {
     describe: String,
     /// Whether this guard's pipeline is the one spans are routed to.
     routes: bool,
+    /// OTLP sends handed over and not finished yet.
+    in_flight: Option<Arc<reliable::InFlight>>,
+    export_timeout: Duration,
 }
 
 impl Guard {
@@ -343,6 +352,13 @@ impl Guard {
         if let Some(provider) = &self.provider {
             if let Err(error) = provider.force_flush() {
                 log::warn!("traced: flush failed: {error}");
+            }
+        }
+        // The batch processor hands batches over without waiting for the collector; a
+        // flush waits for those sends too (each bounded by the export timeout).
+        if let Some(in_flight) = &self.in_flight {
+            if !in_flight.wait_idle(self.export_timeout + Duration::from_secs(1)) {
+                log::warn!("traced: flush: sends still in flight after the export timeout");
             }
         }
     }

@@ -5,7 +5,7 @@
 //! this run or the next.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -17,6 +17,58 @@ use tokio::task::JoinHandle;
 use super::spool::{read_batch, Spool};
 use super::stats::Counters;
 use crate::export::{Resource, SpanRecord};
+
+/// Sends in flight, bounded: the SDK's batch thread hands a batch over and goes on; when
+/// this many sends are still waiting on the collector, batches go to the spool at once.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    count: Mutex<usize>,
+    idle: Condvar,
+    max: usize,
+}
+
+impl InFlight {
+    fn new(max: usize) -> Self {
+        Self {
+            count: Mutex::new(0),
+            idle: Condvar::new(),
+            max,
+        }
+    }
+
+    fn try_begin(&self) -> bool {
+        match self.count.lock() {
+            Ok(mut count) if *count < self.max => {
+                *count += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn end(&self) {
+        if let Ok(mut count) = self.count.lock() {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.idle.notify_all();
+            }
+        }
+    }
+
+    /// Waits (blocking, bounded) until no send is in flight; whether that happened.
+    pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
+        let Ok(count) = self.count.lock() else {
+            return false;
+        };
+        self.idle
+            .wait_timeout_while(count, timeout, |count| *count > 0)
+            .map(|(_, result)| !result.timed_out())
+            .unwrap_or(false)
+    }
+}
+
+/// How many sends may wait on the collector at once.
+const MAX_IN_FLIGHT: usize = 4;
 
 /// What the retry task shares with the exporter (not the runtime: dropping a runtime
 /// from inside one of its own tasks would panic).
@@ -33,6 +85,7 @@ struct Shared<E> {
     down_until: Mutex<Option<Instant>>,
     wake: Notify,
     stop: watch::Sender<bool>,
+    in_flight: Arc<InFlight>,
 }
 
 #[derive(Debug)]
@@ -78,6 +131,7 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
                 down_until: Mutex::new(None),
                 wake: Notify::new(),
                 stop: watch::Sender::new(false),
+                in_flight: Arc::new(InFlight::new(MAX_IN_FLIGHT)),
             }),
             runtime: Some(runtime),
             retry_started: OnceLock::new(),
@@ -96,22 +150,25 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
         });
     }
 
+    /// The tracker of sends in flight, for `Guard::flush` to wait on.
+    pub(crate) fn in_flight(&self) -> Arc<InFlight> {
+        self.shared.in_flight.clone()
+    }
+}
+
+impl<E: SpanExporter> Shared<E> {
+    /// Writes a batch the collector did not take to the spool, and wakes the retry task.
     fn spool(&self, batch: &[SpanData]) -> OTelSdkResult {
-        let resource = self
-            .shared
-            .resource
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_default();
+        let resource = Resource::default(); // the exporter that resends has its own
         let records: Vec<SpanRecord> = batch
             .iter()
             .map(|s| SpanRecord::from_span(s, &resource))
             .collect();
-        let counters = &self.shared.counters;
-        match self.shared.spool.write(&records) {
+        let counters = &self.counters;
+        match self.spool.write(&records) {
             Ok(()) => {
                 Counters::add(&counters.spooled, records.len());
-                let dropped = self.shared.spool.enforce_limit();
+                let dropped = self.spool.enforce_limit();
                 if dropped > 0 {
                     counters.spool_dropped.fetch_add(dropped, Ordering::Relaxed);
                     log::warn!(
@@ -120,9 +177,8 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
                 }
                 counters
                     .pending_on_disk
-                    .store(self.shared.spool.pending_spans(), Ordering::Relaxed);
-                self.start_retry();
-                self.shared.wake.notify_one();
+                    .store(self.spool.pending_spans(), Ordering::Relaxed);
+                self.wake.notify_one();
                 Ok(())
             }
             Err(error) => {
@@ -232,39 +288,40 @@ impl<E: SpanExporter + 'static> SpanExporter for ReliableExporter<E> {
         let Some(runtime) = &self.runtime else {
             return Err(OTelSdkError::AlreadyShutdown);
         };
+        self.start_retry();
         let down = self
             .shared
             .down_until
             .lock()
             .map(|d| d.is_some_and(|until| Instant::now() < until))
             .unwrap_or(false);
-        if down {
-            return self.spool(&batch);
+        // The batch thread never waits on the network: the send runs on our runtime, and
+        // when the collector is known down or already has its fill of sends, the batch
+        // goes to the spool at once.
+        if down || !self.shared.in_flight.try_begin() {
+            return self.shared.spool(&batch);
         }
-        let n = batch.len();
         let shared = self.shared.clone();
-        let copy = batch.clone();
-        let outcome = runtime
-            .spawn(async move { send(&shared, copy).await })
-            .await;
-        match outcome {
-            Ok(Ok(())) => {
-                Counters::add(&self.shared.counters.exported, n);
-                Ok(())
+        runtime.spawn(async move {
+            let n = batch.len();
+            match send(&shared, batch.clone()).await {
+                Ok(()) => Counters::add(&shared.counters.exported, n),
+                Err(error) => {
+                    log::debug!("traced: export failed ({error}); spooling {n} spans");
+                    mark_down(&shared, shared.retry_initial);
+                    let _ = shared.spool(&batch);
+                }
             }
-            Ok(Err(error)) => {
-                log::debug!("traced: export failed ({error}); spooling {n} spans");
-                mark_down(&self.shared, self.shared.retry_initial);
-                self.spool(&batch)
-            }
-            Err(join_error) => {
-                log::debug!("traced: export task failed ({join_error}); spooling {n} spans");
-                self.spool(&batch)
-            }
-        }
+            shared.in_flight.end();
+        });
+        Ok(())
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        // Sends in flight finish (or fail into the spool) before the last pass.
+        self.shared
+            .in_flight
+            .wait_idle(self.shared.timeout + Duration::from_secs(1));
         self.shared.stop.send_replace(true);
         let task = self.retry_task.lock().ok().and_then(|mut slot| slot.take());
         if let (Some(runtime), Some(task)) = (&self.runtime, task) {
