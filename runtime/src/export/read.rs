@@ -2,6 +2,12 @@
 
 use std::fs;
 use std::io::{self, BufRead, BufReader};
+
+/// Splits a file into lines as bytes: a line that is not UTF-8 (torn inside a character
+/// by a killed process) is one bad line, not a failed store.
+fn byte_lines(reader: impl BufRead) -> impl Iterator<Item = io::Result<Vec<u8>>> {
+    reader.split(b'\n')
+}
 use std::path::Path;
 
 use super::record::SpanRecord;
@@ -36,12 +42,12 @@ pub fn read_store(dir: impl AsRef<Path>) -> io::Result<Store> {
     paths.sort();
     for path in paths {
         let reader = BufReader::new(fs::File::open(&path)?);
-        for line in reader.lines() {
+        for line in byte_lines(reader) {
             let line = line?;
-            if line.trim().is_empty() {
+            if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_str::<SpanRecord>(&line) {
+            match serde_json::from_slice::<SpanRecord>(&line) {
                 Ok(span) => store.spans.push(span),
                 Err(_) => store.skipped_lines += 1,
             }

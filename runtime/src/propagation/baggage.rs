@@ -125,8 +125,12 @@ const VALUE_ESCAPES: &AsciiSet = &CONTROLS
 /// ```
 pub fn format_baggage<'a>(members: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::new();
-    for (count, (key, value)) in members.into_iter().enumerate() {
-        if count == MAX_MEMBERS || !is_token(key) {
+    let mut kept = 0;
+    for (key, value) in members {
+        if kept == MAX_MEMBERS {
+            break;
+        }
+        if !is_token(key) {
             continue;
         }
         let member = format!("{key}={}", utf8_percent_encode(value, VALUE_ESCAPES));
@@ -137,6 +141,7 @@ pub fn format_baggage<'a>(members: impl IntoIterator<Item = (&'a str, &'a str)>)
             out.push(',');
         }
         out.push_str(&member);
+        kept += 1;
     }
     out
 }
