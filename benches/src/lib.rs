@@ -1,0 +1,1 @@
+//! Benchmarks only: see `benches/overhead.rs` and `compile_cost.sh`.
