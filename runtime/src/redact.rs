@@ -183,18 +183,11 @@ impl Policy {
                 // A string key of a map (`{"api_key": "sk-1"}`) is a name too.
                 let end = skip_string(bytes, i);
                 let key = text.get(i + 1..end.saturating_sub(1)).unwrap_or_default();
-                if text[end..].starts_with(": ") && self.is_secret(key) {
-                    let value_start = end + 2;
-                    let value_end = value_end(bytes, value_start);
-                    out.push_str(&text[copied..value_start]);
-                    out.push('"');
-                    out.push_str(REDACTED);
-                    out.push('"');
-                    copied = value_end;
-                    i = value_end;
+                i = if text[end..].starts_with(": ") && self.is_secret(key) {
+                    mask_value(&text, end + 2, &mut copied, &mut out)
                 } else {
-                    i = end;
-                }
+                    end
+                };
                 continue;
             }
             if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
@@ -213,14 +206,7 @@ impl Policy {
                     0
                 };
                 if separator > 0 && self.is_secret(name) {
-                    let value_start = i + separator;
-                    let value_end = value_end(bytes, value_start);
-                    out.push_str(&text[copied..value_start]);
-                    out.push('"');
-                    out.push_str(REDACTED);
-                    out.push('"');
-                    copied = value_end;
-                    i = value_end;
+                    i = mask_value(&text, i + separator, &mut copied, &mut out);
                 }
                 continue;
             }
@@ -237,6 +223,18 @@ impl Policy {
             None => value,
         }
     }
+}
+
+/// Copies what precedes the Debug value starting at `value_start`, writes `"[REDACTED]"`
+/// in its place, and returns the index after it (where copying resumes).
+fn mask_value(text: &str, value_start: usize, copied: &mut usize, out: &mut String) -> usize {
+    let end = value_end(text.as_bytes(), value_start);
+    out.push_str(&text[*copied..value_start]);
+    out.push('"');
+    out.push_str(REDACTED);
+    out.push('"');
+    *copied = end;
+    end
 }
 
 /// The index after the string literal starting at `start` (a `"`), escapes honoured.
