@@ -256,7 +256,7 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
 }
 
 /// A `match` on a value that may be a `Result`: `on_value` runs for a plain value or an
-/// `Ok` (bound to `__traced_value`), `on_error` for an `Err`, given the expression of its
+/// `Ok` (bound to `__traced_value`, one arm for both), `on_error` for an `Err`, given the expression of its
 /// report (type, Display, whole `source()` chain).
 fn split_result(
     subject: TokenStream,
@@ -272,8 +272,7 @@ fn split_result(
             ErrorStd as _, ErrorTypeName as _, SplitResult as _,
         };
         match (&&#private::ResultProbe(#subject)).__traced_split() {
-            #private::Split::Value(__traced_value) => { #on_value; }
-            #private::Split::Ok(__traced_value) => { #on_value; }
+            #private::Split::Output(__traced_value) => { #on_value; }
             #private::Split::Err(__traced_error) => { #on_error; }
         }
     }

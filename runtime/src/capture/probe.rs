@@ -88,45 +88,42 @@ impl Debug for NotAResult {
     }
 }
 
-/// A return value split into what is recorded as output and what as an error.
+/// A return value split into what is recorded as output and what as an error: the
+/// output is the whole value, or the `Ok` of a `Result`. One arm for both keeps the
+/// generated code (and its type checking) to a single capture per function.
 #[doc(hidden)]
-pub enum Split<'a, V: ?Sized, O: ?Sized, E: ?Sized> {
-    /// Not a `Result`: the whole value is the output.
-    Value(&'a V),
-    /// `Ok(value)`: the value is the output.
-    Ok(&'a O),
+pub enum Split<'a, O: ?Sized, E: ?Sized> {
+    /// The output.
+    Output(&'a O),
     /// `Err(error)`: the span failed.
     Err(&'a E),
 }
 
 #[doc(hidden)]
 pub trait SplitResult {
-    type Value: ?Sized;
-    type Ok: ?Sized;
+    type Output: ?Sized;
     type Err: ?Sized;
-    fn __traced_split(&self) -> Split<'_, Self::Value, Self::Ok, Self::Err>;
+    fn __traced_split(&self) -> Split<'_, Self::Output, Self::Err>;
 }
 
 impl<'a, T, E> SplitResult for &ResultProbe<'a, Result<T, E>> {
-    type Value = NotAResult;
-    type Ok = T;
+    type Output = T;
     type Err = E;
     #[inline]
-    fn __traced_split(&self) -> Split<'_, NotAResult, T, E> {
+    fn __traced_split(&self) -> Split<'_, T, E> {
         match self.0 {
-            Ok(value) => Split::Ok(value),
+            Ok(value) => Split::Output(value),
             Err(error) => Split::Err(error),
         }
     }
 }
 
 impl<'a, T: ?Sized> SplitResult for ResultProbe<'a, T> {
-    type Value = T;
-    type Ok = NotAResult;
+    type Output = T;
     type Err = NotAResult;
     #[inline]
-    fn __traced_split(&self) -> Split<'_, T, NotAResult, NotAResult> {
-        Split::Value(self.0)
+    fn __traced_split(&self) -> Split<'_, T, NotAResult> {
+        Split::Output(self.0)
     }
 }
 
