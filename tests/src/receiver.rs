@@ -144,6 +144,16 @@ pub struct Receiver {
     _stop: oneshot::Sender<()>,
 }
 
+impl Receiver {
+    /// Waits until at least `n` spans arrived, or `limit` passed (bounded polling).
+    pub async fn wait_for(&self, n: usize, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        while self.inbox.spans().len() < n && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// Starts an OTLP/gRPC receiver on `addr` (`127.0.0.1:0` for any free port).
 pub async fn grpc(addr: SocketAddr) -> std::io::Result<Receiver> {
     let listener = TcpListener::bind(addr).await?;

@@ -1,6 +1,6 @@
 //! `traced::Config` → OTLP over gRPC, against an in-process receiver on 127.0.0.1.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use traced::{traced, Config, Protocol};
 use traced_tests::receiver;
@@ -29,10 +29,7 @@ async fn spans_arrive_over_grpc_with_their_tree_service_and_metadata() {
         .expect("valid config");
     assert_eq!(parent(41).await, 42);
     guard.flush();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while receiver.inbox.spans().len() < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    receiver.wait_for(2, Duration::from_secs(20)).await;
     let spans = receiver.inbox.spans();
     let a = spans
         .iter()

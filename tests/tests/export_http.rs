@@ -1,21 +1,14 @@
 //! `traced::Config` → OTLP over HTTP (protobuf and JSON), and the Langfuse path with its
 //! Basic authentication, against an in-process receiver on 127.0.0.1.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use traced::{traced, Config, Protocol};
-use traced_tests::receiver::{self, Receiver};
+use traced_tests::receiver;
 
 #[traced(name = "work", as_type = "tool")]
 fn work(tag: &str) -> String {
     tag.to_uppercase()
-}
-
-async fn wait_for(receiver: &Receiver, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while receiver.inbox.spans().len() < n && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,7 +31,7 @@ async fn http_protobuf_then_langfuse() {
         .expect("valid config");
     work("first");
     guard.flush();
-    wait_for(&receiver, 1).await;
+    receiver.wait_for(1, Duration::from_secs(20)).await;
     let stats = tokio::task::spawn_blocking(move || guard.shutdown())
         .await
         .expect("shutdown");
@@ -68,7 +61,7 @@ async fn http_protobuf_then_langfuse() {
         .expect("valid config");
     work("second");
     guard.flush();
-    wait_for(&receiver, 2).await;
+    receiver.wait_for(2, Duration::from_secs(20)).await;
     let stats = tokio::task::spawn_blocking(move || guard.shutdown())
         .await
         .expect("shutdown");

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use traced::{traced, Config, Protocol};
 use traced_tests::receiver::{self, Receiver};
@@ -26,13 +26,6 @@ fn config(addr: std::net::SocketAddr, spool: &PathBuf) -> Config {
         .scheduled_delay(Duration::from_millis(20))
         .retry_backoff(Duration::from_millis(100), Duration::from_millis(400))
         .export_timeout(Duration::from_secs(2))
-}
-
-async fn wait_for(receiver: &Receiver, n: usize, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while receiver.inbox.spans().len() < n && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn assert_exactly_once(receiver: &Receiver, n: usize) {
@@ -62,7 +55,7 @@ async fn every_span_arrives_once_after_an_outage_and_after_a_restart() {
     let receiver = receiver::grpc(addr)
         .await
         .expect("receiver on the same port");
-    wait_for(&receiver, 300, Duration::from_secs(30)).await;
+    receiver.wait_for(300, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await; // room for a duplicate to show
     assert_exactly_once(&receiver, 300);
     let stats = tokio::task::spawn_blocking(move || guard.shutdown())
@@ -92,7 +85,7 @@ async fn every_span_arrives_once_after_an_outage_and_after_a_restart() {
     // 4. The next start sends them, once the collector is up.
     let receiver = receiver::grpc(addr).await.expect("receiver");
     let guard = config(addr, &spool).init().expect("valid config");
-    wait_for(&receiver, 30, Duration::from_secs(30)).await;
+    receiver.wait_for(30, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_exactly_once(&receiver, 30);
     let stats = tokio::task::spawn_blocking(move || guard.shutdown())

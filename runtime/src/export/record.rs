@@ -363,49 +363,37 @@ impl AnyValue {
             AnyValue::BoolValue(b) => Value::Bool(*b),
             AnyValue::IntValue(i) => Value::I64(*i),
             AnyValue::DoubleValue(f) => Value::F64(*f),
-            AnyValue::ArrayValue(array) => {
-                let all = |f: fn(&AnyValue) -> bool| array.values.iter().all(f);
-                if all(|v| matches!(v, AnyValue::BoolValue(_))) && !array.values.is_empty() {
-                    Value::Array(Array::Bool(
-                        array
-                            .values
-                            .iter()
-                            .filter_map(|v| match v {
-                                AnyValue::BoolValue(b) => Some(*b),
-                                _ => None,
-                            })
-                            .collect(),
-                    ))
-                } else if all(|v| matches!(v, AnyValue::IntValue(_))) && !array.values.is_empty() {
-                    Value::Array(Array::I64(
-                        array
-                            .values
-                            .iter()
-                            .filter_map(|v| match v {
-                                AnyValue::IntValue(i) => Some(*i),
-                                _ => None,
-                            })
-                            .collect(),
-                    ))
-                } else if all(|v| matches!(v, AnyValue::DoubleValue(_))) && !array.values.is_empty()
-                {
-                    Value::Array(Array::F64(
-                        array
-                            .values
-                            .iter()
-                            .filter_map(|v| match v {
-                                AnyValue::DoubleValue(f) => Some(*f),
-                                _ => None,
-                            })
-                            .collect(),
-                    ))
-                } else {
-                    Value::Array(Array::String(
-                        array.values.iter().map(|v| v.to_text().into()).collect(),
-                    ))
-                }
-            }
+            AnyValue::ArrayValue(array) => Value::Array(array_value(&array.values)),
         }
+    }
+}
+
+/// An OTLP array as an OpenTelemetry array: of one type when all elements share it (and
+/// there is at least one), else of their texts.
+fn array_value(values: &[AnyValue]) -> Array {
+    fn all<T>(values: &[AnyValue], pick: impl Fn(&AnyValue) -> Option<T>) -> Option<Vec<T>> {
+        if values.is_empty() {
+            return None;
+        }
+        values.iter().map(pick).collect()
+    }
+    if let Some(bools) = all(values, |v| match v {
+        AnyValue::BoolValue(b) => Some(*b),
+        _ => None,
+    }) {
+        Array::Bool(bools)
+    } else if let Some(ints) = all(values, |v| match v {
+        AnyValue::IntValue(i) => Some(*i),
+        _ => None,
+    }) {
+        Array::I64(ints)
+    } else if let Some(floats) = all(values, |v| match v {
+        AnyValue::DoubleValue(f) => Some(*f),
+        _ => None,
+    }) {
+        Array::F64(floats)
+    } else {
+        Array::String(values.iter().map(|v| v.to_text().into()).collect())
     }
 }
 
