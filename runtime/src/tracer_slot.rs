@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use opentelemetry_sdk::trace::SdkTracer;
+use crate::pipeline::RecordingTracer;
 
 /// What the span path does.
 #[derive(Clone, Debug)]
@@ -20,7 +20,7 @@ pub(crate) enum Route {
     /// Through `opentelemetry::global` (no pipeline of ours is installed).
     Global,
     /// Through the tracer of our pipeline.
-    Ours(Arc<SdkTracer>),
+    Ours(Arc<RecordingTracer>),
     /// Our pipeline records nothing (`AlwaysOff`, `OTEL_SDK_DISABLED`): no span at all.
     Off,
 }

@@ -308,7 +308,7 @@ impl Config {
     }
 
     /// Send spans to any OpenTelemetry span exporter (stdout, in-memory for tests, a
-    /// vendor's), through the same batch processor and counting as the other targets.
+    /// vendor's), through the same batching and counting as the other targets.
     ///
     /// ```
     /// use opentelemetry_sdk::trace::InMemorySpanExporter;
@@ -352,8 +352,10 @@ impl Config {
         self
     }
 
-    /// The most ended spans waiting in memory for export; past it spans are dropped
-    /// (counted and reported at shutdown).
+    /// The most ended spans one thread may have waiting in memory for export (each
+    /// thread buffers its own); past it that thread's spans are dropped (counted and
+    /// reported at shutdown). The export thread is woken every 512 spans, so this is
+    /// reached only when export falls behind.
     pub fn queue_size(mut self, spans: usize) -> Self {
         self.queue_size = spans.max(1);
         self

@@ -1,5 +1,6 @@
 //! `traced::init()`: the export pipeline in one line, configured by the standard
-//! environment or by [`Config`]. Spans go through the SDK's batch processor to an OTLP
+//! environment or by [`Config`]. Spans are recorded by a tracer provider of our own
+//! (per-thread buffers, one export thread: see `recorder`) and exported to an OTLP
 //! endpoint (gRPC or HTTP) or to the embedded store; batches the collector does not take
 //! are spooled to disk and sent again; every span is counted, and what was dropped is
 //! reported at shutdown.
@@ -7,6 +8,7 @@
 mod config;
 mod custom;
 mod env;
+mod recorder;
 mod reliable;
 mod spool;
 mod stats;
@@ -20,16 +22,16 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{global, KeyValue};
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
-    SpanProcessor,
-};
+use opentelemetry_sdk::trace::{Sampler, SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 pub use config::{Config, ConfigError, Protocol, SamplerConfig, Target, LANGFUSE_OTLP_PATH};
 pub use stats::ExportStats;
 
+pub(crate) use recorder::RecordingTracer;
+
 use crate::tracer_slot::{self, Route};
+use recorder::Provider;
 use reliable::{ReliableExporter, Settings};
 use spool::Spool;
 use stats::Counters;
@@ -71,6 +73,11 @@ impl From<ConfigError> for InitError {
     }
 }
 
+/// Spans per export call (the SDK batch processor's default).
+const MAX_EXPORT_BATCH: usize = 512;
+/// What a flush waits beyond the export timeout.
+const FLUSH_SLACK: Duration = Duration::from_secs(1);
+
 /// Sets up export from the environment and installs the tracer provider globally.
 /// Keep the guard alive: dropping it flushes and shuts the pipeline down.
 ///
@@ -83,36 +90,6 @@ impl From<ConfigError> for InitError {
 /// ```
 pub fn init() -> Result<Guard, InitError> {
     Config::from_env()?.init()
-}
-
-/// Counts the spans that enter the pipeline, in front of the batch processor.
-#[derive(Debug)]
-struct CountingProcessor<P> {
-    inner: P,
-    counters: Arc<Counters>,
-}
-
-impl<P: SpanProcessor> SpanProcessor for CountingProcessor<P> {
-    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
-        self.inner.on_start(span, cx);
-    }
-
-    fn on_end(&self, span: SpanData) {
-        Counters::add(&self.counters.ended, 1);
-        self.inner.on_end(span);
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
-    }
 }
 
 /// Counts what the embedded store's exporter writes or fails to write.
@@ -219,12 +196,16 @@ impl Config {
         for (key, value) in &self.resource_attributes {
             resource = resource.with_attribute(KeyValue::new(key.clone(), value.clone()));
         }
-        let batch_config = BatchConfigBuilder::default()
-            .with_max_queue_size(self.queue_size)
-            .with_scheduled_delay(self.scheduled_delay)
-            .build();
+        let settings = recorder::Settings {
+            sampler: sampler(&self.sampler),
+            resource: resource.build(),
+            max_batch: MAX_EXPORT_BATCH.min(self.queue_size),
+            queue_size: self.queue_size,
+            scheduled_delay: self.scheduled_delay,
+            counters: counters.clone(),
+        };
         let mut in_flight = None;
-        let processor = match &self.target {
+        let started = match &self.target {
             Target::Disabled => {
                 tracer_slot::install(Some(Route::Off));
                 return Ok(Guard {
@@ -236,24 +217,26 @@ impl Config {
                     export_timeout: self.export_timeout,
                 });
             }
-            Target::Embedded { dir } => BatchSpanProcessor::builder(CountingExporter {
-                inner: crate::export::FileExporter::new(dir),
-                counters: counters.clone(),
-            })
-            .with_batch_config(batch_config)
-            .build(),
+            Target::Embedded { dir } => Provider::start(
+                CountingExporter {
+                    inner: crate::export::FileExporter::new(dir),
+                    counters: counters.clone(),
+                },
+                settings,
+            ),
             Target::Custom => {
                 let exporter = self
                     .custom
                     .as_ref()
                     .and_then(custom::SharedExporter::take)
                     .ok_or_else(|| InitError::Exporter(custom::already_taken().to_string()))?;
-                BatchSpanProcessor::builder(CountingExporter {
-                    inner: exporter,
-                    counters: counters.clone(),
-                })
-                .with_batch_config(batch_config)
-                .build()
+                Provider::start(
+                    CountingExporter {
+                        inner: exporter,
+                        counters: counters.clone(),
+                    },
+                    settings,
+                )
             }
             Target::Otlp {
                 endpoint,
@@ -290,19 +273,10 @@ impl Config {
                 )
                 .map_err(InitError::Exporter)?;
                 in_flight = Some(exporter.in_flight());
-                BatchSpanProcessor::builder(exporter)
-                    .with_batch_config(batch_config)
-                    .build()
+                Provider::start(exporter, settings)
             }
         };
-        let provider = SdkTracerProvider::builder()
-            .with_resource(resource.build())
-            .with_sampler(sampler(&self.sampler))
-            .with_span_processor(CountingProcessor {
-                inner: processor,
-                counters: counters.clone(),
-            })
-            .build();
+        let provider = started.map_err(InitError::Runtime)?;
         global::set_tracer_provider(provider.clone());
         // The span path uses this tracer directly (see `tracer_slot`); with a sampler that
         // records nothing it makes no span at all.
@@ -329,7 +303,7 @@ impl Config {
 /// same and returns what became of the spans.
 #[derive(Debug)]
 pub struct Guard {
-    provider: Option<SdkTracerProvider>,
+    provider: Option<Provider>,
     counters: Arc<Counters>,
     describe: String,
     /// Whether this guard's pipeline is the one spans are routed to.
@@ -350,14 +324,14 @@ impl Guard {
     /// ```
     pub fn flush(&self) {
         if let Some(provider) = &self.provider {
-            if let Err(error) = provider.force_flush() {
-                log::warn!("traced: flush failed: {error}");
+            if !provider.force_flush(self.export_timeout + FLUSH_SLACK) {
+                log::warn!("traced: flush: spans still being exported after the export timeout");
             }
         }
-        // The batch processor hands batches over without waiting for the collector; a
+        // The export thread hands batches over without waiting for the collector; a
         // flush waits for those sends too (each bounded by the export timeout).
         if let Some(in_flight) = &self.in_flight {
-            if !in_flight.wait_idle(self.export_timeout + Duration::from_secs(1)) {
+            if !in_flight.wait_idle(self.export_timeout + FLUSH_SLACK) {
                 log::warn!("traced: flush: sends still in flight after the export timeout");
             }
         }
@@ -386,10 +360,7 @@ impl Guard {
         let Some(provider) = self.provider.take() else {
             return self.counters.snapshot(true);
         };
-        let _ = provider.force_flush();
-        if let Err(error) = provider.shutdown() {
-            log::warn!("traced: shutdown: {error}");
-        }
+        provider.shutdown();
         let stats = self.counters.snapshot(true);
         if stats.dropped > 0 || stats.pending_on_disk > 0 {
             log::warn!(

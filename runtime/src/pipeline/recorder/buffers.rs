@@ -1,0 +1,184 @@
+//! Ended spans wait on a buffer of the thread that ended them until the export thread
+//! takes the whole buffer at once.
+//!
+//! Each thread has one buffer per pipeline, behind a mutex that only its thread and the
+//! export thread ever take: the span path locks it without contention, and the export
+//! thread swaps the buffer's vector for an empty one, so no span is copied under the lock.
+//! A thread wakes the export thread once per `batch_size` spans; otherwise the export
+//! thread comes on its schedule or for a flush. A buffer holds at most `queue_limit`
+//! spans: past that, spans are dropped and counted (the export thread is behind).
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use opentelemetry_sdk::trace::SpanData;
+
+use super::worker::Signal;
+
+/// The spans of one pipeline waiting for export, over all threads.
+#[derive(Debug)]
+pub(super) struct Pipeline {
+    generation: u64,
+    buffers: Mutex<Vec<Arc<ThreadBuffer>>>,
+    /// For spans ended where this thread's own buffer is gone (thread-local teardown).
+    shared: Arc<ThreadBuffer>,
+    pub(super) signal: Signal,
+    batch_size: usize,
+    queue_limit: usize,
+    closed: AtomicBool,
+}
+
+/// One thread's waiting spans.
+#[derive(Debug, Default)]
+struct ThreadBuffer {
+    pending: Mutex<Pending>,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    spans: Vec<SpanData>,
+    /// Dropped because the buffer was full, since the export thread last looked.
+    rejected: u64,
+}
+
+/// What the export thread took from the buffers.
+#[derive(Debug, Default)]
+pub(super) struct Taken {
+    pub(super) batches: Vec<Vec<SpanData>>,
+    pub(super) spans: u64,
+    pub(super) rejected: u64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these locks leaves plain data behind: keep going.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+/// The pipelines not shut down yet (usually one).
+static LIVE: RwLock<Vec<Arc<Pipeline>>> = RwLock::new(Vec::new());
+
+thread_local! {
+    /// This thread's buffer in each pipeline it has ended spans of.
+    static LOCAL: RefCell<Vec<(Arc<Pipeline>, Arc<ThreadBuffer>)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+impl Pipeline {
+    /// A new pipeline, registered so its spans find it.
+    pub(super) fn register(batch_size: usize, queue_limit: usize) -> Arc<Self> {
+        let shared = Arc::new(ThreadBuffer::default());
+        let pipeline = Arc::new(Self {
+            generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            buffers: Mutex::new(vec![shared.clone()]),
+            shared,
+            signal: Signal::default(),
+            batch_size: batch_size.max(1),
+            queue_limit: queue_limit.max(1),
+            closed: AtomicBool::new(false),
+        });
+        LIVE.write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(pipeline.clone());
+        pipeline
+    }
+
+    /// The number its spans carry to find it.
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Takes no more spans; the ones already buffered can still be taken.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        LIVE.write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|live| live.generation != self.generation);
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn push(&self, buffer: &ThreadBuffer, span: SpanData) {
+        let mut pending = lock(&buffer.pending);
+        if pending.spans.len() >= self.queue_limit {
+            pending.rejected += 1;
+            drop(pending);
+            drop(span);
+            return;
+        }
+        pending.spans.push(span);
+        let wake = pending.spans.len() == self.batch_size;
+        drop(pending);
+        if wake {
+            self.signal.wake();
+        }
+    }
+
+    /// Takes every buffer's spans; forgets the buffers of threads that have ended.
+    pub(super) fn take(&self) -> Taken {
+        let mut taken = Taken::default();
+        let mut buffers = lock(&self.buffers);
+        buffers.retain(|buffer| {
+            let mut pending = lock(&buffer.pending);
+            taken.rejected += std::mem::take(&mut pending.rejected);
+            if !pending.spans.is_empty() {
+                let capacity = pending.spans.len().min(self.batch_size);
+                let spans = std::mem::replace(&mut pending.spans, Vec::with_capacity(capacity));
+                taken.spans += spans.len() as u64;
+                taken.batches.push(spans);
+            }
+            // Held by its thread (or by the pipeline: the shared buffer) or let go.
+            Arc::strong_count(buffer) > 1
+        });
+        taken
+    }
+}
+
+/// Hands an ended span to the pipeline with that generation, through this thread's buffer.
+pub(super) fn push(generation: u64, span: SpanData) {
+    let mut span = Some(span);
+    let _ = LOCAL.try_with(|local| {
+        let Ok(mut local) = local.try_borrow_mut() else {
+            return;
+        };
+        if let Some((pipeline, buffer)) = local
+            .iter()
+            .find(|(pipeline, _)| pipeline.generation == generation)
+        {
+            if let Some(span) = span.take() {
+                if !pipeline.is_closed() {
+                    pipeline.push(buffer, span);
+                }
+            }
+            return;
+        }
+        local.retain(|(pipeline, _)| !pipeline.is_closed());
+        if let Some(pipeline) = live(generation) {
+            let buffer = Arc::new(ThreadBuffer::default());
+            lock(&pipeline.buffers).push(buffer.clone());
+            if let Some(span) = span.take() {
+                pipeline.push(&buffer, span);
+            }
+            local.push((pipeline, buffer));
+        }
+        // A pipeline already shut down: the span goes nowhere, as with the SDK.
+        span = None;
+    });
+    if let Some(span) = span {
+        // This thread's locals are being torn down (a span ended in a destructor).
+        if let Some(pipeline) = live(generation) {
+            pipeline.push(&pipeline.shared, span);
+        }
+    }
+}
+
+fn live(generation: u64) -> Option<Arc<Pipeline>> {
+    LIVE.read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|pipeline| pipeline.generation == generation)
+        .cloned()
+}

@@ -1,0 +1,242 @@
+//! [`Provider`] and [`RecordingTracer`]: the OpenTelemetry API over our recording path,
+//! so `opentelemetry::global` and other OpenTelemetry-instrumented libraries record into
+//! the same pipeline as `#[traced]`.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use opentelemetry::trace::{
+    SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
+};
+use opentelemetry::{Context, InstrumentationScope};
+use opentelemetry_sdk::trace::{
+    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents,
+    SpanExporter, SpanLimits, SpanLinks,
+};
+use opentelemetry_sdk::Resource;
+
+use super::buffers::Pipeline;
+use super::span::{truncate, Recording, RecordingSpan};
+use super::worker::{self, Schedule};
+use crate::pipeline::stats::Counters;
+
+/// How a [`Provider`] samples and batches.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) sampler: Sampler,
+    pub(crate) resource: Resource,
+    /// Spans per export call, and per wake-up of the export thread.
+    pub(crate) max_batch: usize,
+    /// Spans one thread may have waiting before more are dropped.
+    pub(crate) queue_size: usize,
+    /// How long a span may wait when no batch fills up.
+    pub(crate) scheduled_delay: Duration,
+    pub(crate) counters: Arc<Counters>,
+}
+
+/// The tracer provider `traced::init()` installs.
+#[derive(Clone, Debug)]
+pub(crate) struct Provider {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pipeline: Arc<Pipeline>,
+    sampler: Sampler,
+    ids: RandomIdGenerator,
+    limits: SpanLimits,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    counters: Arc<Counters>,
+}
+
+impl Provider {
+    /// Starts the export thread; spans of this provider's tracers go to `exporter`.
+    pub(crate) fn start<E: SpanExporter + 'static>(
+        mut exporter: E,
+        settings: Settings,
+    ) -> std::io::Result<Self> {
+        exporter.set_resource(&settings.resource);
+        let pipeline = Pipeline::register(settings.max_batch, settings.queue_size);
+        let spawned = worker::spawn(
+            pipeline.clone(),
+            exporter,
+            Schedule {
+                delay: settings.scheduled_delay,
+                max_batch: settings.max_batch,
+            },
+            settings.counters.clone(),
+        );
+        let worker = match spawned {
+            Ok(worker) => worker,
+            Err(error) => {
+                pipeline.close();
+                return Err(error);
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pipeline,
+                sampler: settings.sampler,
+                ids: RandomIdGenerator::default(),
+                // The SDK's defaults, or the OTEL_SPAN_*_LIMIT variables.
+                limits: opentelemetry_sdk::trace::Config::default().span_limits,
+                worker: Mutex::new(Some(worker)),
+                counters: settings.counters,
+            }),
+        })
+    }
+
+    /// Exports everything ended so far; false if that took longer than `timeout`.
+    pub(crate) fn force_flush(&self, timeout: Duration) -> bool {
+        self.inner.pipeline.signal.flush(timeout)
+    }
+
+    /// Exports what is left, shuts the exporter down and stops the export thread. Spans
+    /// that end afterwards are not recorded.
+    pub(crate) fn shutdown(&self) {
+        let pipeline = &self.inner.pipeline;
+        pipeline.signal.shutdown();
+        let worker = self
+            .inner
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(worker) = worker {
+            if worker.join().is_err() {
+                log::warn!("traced: the export thread panicked");
+            }
+        }
+        pipeline.close();
+        // Spans that ended while the export thread stopped: counted as ended and not
+        // exported, so the final figures report them as dropped.
+        let late = pipeline.take();
+        Counters::add(
+            &self.inner.counters.ended,
+            (late.spans + late.rejected) as usize,
+        );
+    }
+}
+
+impl opentelemetry::trace::TracerProvider for Provider {
+    type Tracer = RecordingTracer;
+
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> RecordingTracer {
+        RecordingTracer {
+            inner: self.inner.clone(),
+            scope,
+        }
+    }
+}
+
+/// A tracer of [`Provider`].
+#[derive(Clone, Debug)]
+pub(crate) struct RecordingTracer {
+    inner: Arc<Inner>,
+    scope: InstrumentationScope,
+}
+
+impl opentelemetry::trace::Tracer for RecordingTracer {
+    type Span = RecordingSpan;
+
+    /// The SDK's `SdkTracer::build_with_context`, decision for decision: the parent is
+    /// the context's span when it is valid, the sampler decides, limits apply.
+    fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> RecordingSpan {
+        let inner = &*self.inner;
+        if parent_cx.is_telemetry_suppressed() || inner.pipeline.is_closed() {
+            return RecordingSpan::not_recording(SpanContext::empty_context());
+        }
+        let span_id = inner.ids.new_span_id();
+        let parent = parent_cx.span();
+        let parent = Some(parent.span_context()).filter(|parent| parent.is_valid());
+        let trace_id = parent.map_or_else(|| inner.ids.new_trace_id(), SpanContext::trace_id);
+        let kind = builder.span_kind.take().unwrap_or(SpanKind::Internal);
+        let sampling = inner.sampler.should_sample(
+            Some(parent_cx),
+            trace_id,
+            &builder.name,
+            &kind,
+            builder.attributes.as_deref().unwrap_or(&[]),
+            builder.links.as_deref().unwrap_or(&[]),
+        );
+        let flags = parent.map_or_else(TraceFlags::default, SpanContext::trace_flags);
+        let export = match sampling.decision {
+            SamplingDecision::Drop => {
+                return RecordingSpan::not_recording(SpanContext::new(
+                    trace_id,
+                    span_id,
+                    TraceFlags::default(),
+                    false,
+                    sampling.trace_state,
+                ))
+            }
+            SamplingDecision::RecordOnly => false,
+            SamplingDecision::RecordAndSample => true,
+        };
+        let span_context = SpanContext::new(
+            trace_id,
+            span_id,
+            flags.with_sampled(export),
+            false,
+            sampling.trace_state,
+        );
+        let mut attributes = builder.attributes.take().unwrap_or_default();
+        attributes.extend(sampling.attributes);
+        let limits = inner.limits;
+        let dropped_attributes_count = truncate(&mut attributes, limits.max_attributes_per_span);
+        let start_time = builder
+            .start_time
+            .take()
+            .unwrap_or_else(opentelemetry::time::now);
+        RecordingSpan::recording(Recording {
+            data: SpanData {
+                span_context,
+                parent_span_id: parent.map_or(SpanId::INVALID, SpanContext::span_id),
+                parent_span_is_remote: parent.is_some_and(SpanContext::is_remote),
+                span_kind: kind,
+                name: builder.name,
+                start_time,
+                end_time: start_time,
+                attributes,
+                dropped_attributes_count,
+                events: events(builder.events.take(), &limits),
+                links: links(builder.links.take(), &limits),
+                status: Status::Unset,
+                instrumentation_scope: self.scope.clone(),
+            },
+            limits,
+            pipeline: inner.pipeline.generation(),
+            export,
+        })
+    }
+}
+
+/// The builder's events within the limits.
+fn events(events: Option<Vec<opentelemetry::trace::Event>>, limits: &SpanLimits) -> SpanEvents {
+    let mut kept = SpanEvents::default();
+    if let Some(mut events) = events {
+        kept.dropped_count = truncate(&mut events, limits.max_events_per_span);
+        for event in &mut events {
+            event.dropped_attributes_count =
+                truncate(&mut event.attributes, limits.max_attributes_per_event);
+        }
+        kept.events = events;
+    }
+    kept
+}
+
+/// The builder's links within the limits.
+fn links(links: Option<Vec<opentelemetry::trace::Link>>, limits: &SpanLimits) -> SpanLinks {
+    let mut kept = SpanLinks::default();
+    if let Some(mut links) = links {
+        kept.dropped_count = truncate(&mut links, limits.max_links_per_span);
+        for link in &mut links {
+            link.dropped_attributes_count =
+                truncate(&mut link.attributes, limits.max_attributes_per_link);
+        }
+        kept.links = links;
+    }
+    kept
+}

@@ -1,0 +1,165 @@
+//! A span of our provider: its export form filled in as it goes, pushed to the ending
+//! thread's buffer when it ends (or is dropped unended, as the SDK's span is).
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{Event, Link, SpanContext, Status};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{SpanData, SpanLimits};
+
+use super::buffers;
+
+/// A span started by [`RecordingTracer`](super::RecordingTracer).
+#[derive(Debug)]
+pub(crate) struct RecordingSpan {
+    span_context: SpanContext,
+    /// `None` when not recording, and once ended.
+    data: Option<Recording>,
+}
+
+/// What a recording span has collected, and where it goes when it ends.
+#[derive(Debug)]
+pub(super) struct Recording {
+    pub(super) data: SpanData,
+    pub(super) limits: SpanLimits,
+    /// The pipeline the span belongs to (see [`buffers::push`]).
+    pub(super) pipeline: u64,
+    /// Sampled spans are exported; record-only ones are dropped at their end.
+    pub(super) export: bool,
+}
+
+impl RecordingSpan {
+    pub(super) fn recording(recording: Recording) -> Self {
+        Self {
+            span_context: recording.data.span_context.clone(),
+            data: Some(recording),
+        }
+    }
+
+    pub(super) fn not_recording(span_context: SpanContext) -> Self {
+        Self {
+            span_context,
+            data: None,
+        }
+    }
+
+    fn finish(&mut self, end_time: Option<SystemTime>) {
+        let Some(recording) = self.data.take() else {
+            return;
+        };
+        let Recording {
+            mut data,
+            pipeline,
+            export,
+            ..
+        } = recording;
+        if !export {
+            return;
+        }
+        data.end_time = end_time.unwrap_or_else(opentelemetry::time::now);
+        buffers::push(pipeline, data);
+    }
+}
+
+/// What is past a limit is counted as dropped, as the SDK does.
+fn capped<T>(items: &mut Vec<T>, limit: u32, dropped: &mut u32, item: T) {
+    if items.len() < limit as usize {
+        items.push(item);
+    } else {
+        *dropped = dropped.saturating_add(1);
+    }
+}
+
+/// Keeps at most `limit` items (attributes, events, links); returns how many were cut.
+pub(super) fn truncate<T>(items: &mut Vec<T>, limit: u32) -> u32 {
+    let over = items.len().saturating_sub(limit as usize);
+    items.truncate(limit as usize);
+    u32::try_from(over).unwrap_or(u32::MAX)
+}
+
+impl opentelemetry::trace::Span for RecordingSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        mut attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(recording) = self.data.as_mut() {
+            let dropped = truncate(&mut attributes, recording.limits.max_attributes_per_event);
+            let events = &mut recording.data.events;
+            capped(
+                &mut events.events,
+                recording.limits.max_events_per_span,
+                &mut events.dropped_count,
+                Event::new(name, timestamp, attributes, dropped),
+            );
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        &self.span_context
+    }
+
+    fn is_recording(&self) -> bool {
+        self.data.is_some()
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        if let Some(recording) = self.data.as_mut() {
+            capped(
+                &mut recording.data.attributes,
+                recording.limits.max_attributes_per_span,
+                &mut recording.data.dropped_attributes_count,
+                attribute,
+            );
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if let Some(recording) = self.data.as_mut() {
+            // Ok > Error > Unset, as the specification orders them.
+            if status > recording.data.status {
+                recording.data.status = status;
+            }
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(recording) = self.data.as_mut() {
+            recording.data.name = new_name.into();
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
+        if let Some(recording) = self.data.as_mut() {
+            let dropped = truncate(&mut attributes, recording.limits.max_attributes_per_link);
+            let links = &mut recording.data.links;
+            capped(
+                &mut links.links,
+                recording.limits.max_links_per_span,
+                &mut links.dropped_count,
+                Link::new(span_context, attributes, dropped),
+            );
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        self.finish(Some(timestamp));
+    }
+
+    fn end(&mut self) {
+        self.finish(None);
+    }
+}
+
+impl Drop for RecordingSpan {
+    fn drop(&mut self) {
+        self.finish(None);
+    }
+}

@@ -1,0 +1,187 @@
+//! The export thread: takes the buffered spans when woken (a batch is full, a flush, the
+//! shutdown) or on its schedule, and hands them to the exporter in batches.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use opentelemetry::Context;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+use super::buffers::Pipeline;
+use crate::pipeline::stats::Counters;
+
+/// How the span path and `flush`/`shutdown` reach the export thread.
+#[derive(Debug, Default)]
+pub(super) struct Signal {
+    state: Mutex<State>,
+    /// The export thread waits on this.
+    work: Condvar,
+    /// Flushes wait on this.
+    done: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    woken: bool,
+    flush_requested: u64,
+    flush_done: u64,
+    shutdown: bool,
+    /// The export thread has exited: nothing will be flushed any more.
+    stopped: bool,
+}
+
+/// What the export thread was asked to do.
+struct Work {
+    flush: u64,
+    shutdown: bool,
+}
+
+impl Signal {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A batch is waiting.
+    pub(super) fn wake(&self) {
+        let mut state = self.state();
+        if !state.woken {
+            state.woken = true;
+            self.work.notify_one();
+        }
+    }
+
+    /// Asks for everything ended so far to be exported, and waits for it (at most
+    /// `timeout`). False if it did not happen in time.
+    pub(super) fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state();
+        if state.stopped {
+            return true;
+        }
+        state.flush_requested += 1;
+        let target = state.flush_requested;
+        self.work.notify_one();
+        while state.flush_done < target && !state.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .done
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
+    /// Asks the export thread to export what is left and stop.
+    pub(super) fn shutdown(&self) {
+        self.state().shutdown = true;
+        self.work.notify_one();
+    }
+
+    /// Waits until woken, asked to flush or shut down, or `delay` has passed.
+    fn wait(&self, delay: Duration) -> Work {
+        let deadline = Instant::now() + delay;
+        let mut state = self.state();
+        while !state.woken && state.flush_requested == state.flush_done && !state.shutdown {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .work
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        state.woken = false;
+        Work {
+            flush: state.flush_requested,
+            shutdown: state.shutdown,
+        }
+    }
+
+    fn flushed(&self, up_to: u64) {
+        let mut state = self.state();
+        state.flush_done = state.flush_done.max(up_to);
+        self.done.notify_all();
+    }
+
+    fn stopped(&self) {
+        self.state().stopped = true;
+        self.done.notify_all();
+    }
+}
+
+/// How the export thread batches.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Schedule {
+    pub(super) delay: Duration,
+    pub(super) max_batch: usize,
+}
+
+/// Starts the export thread of `pipeline`.
+pub(super) fn spawn<E: SpanExporter + 'static>(
+    pipeline: Arc<Pipeline>,
+    exporter: E,
+    schedule: Schedule,
+    counters: Arc<Counters>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("traced-batch".into())
+        .spawn(move || {
+            // What the exporter does (an HTTP client's own instrumentation, say) is not
+            // traced: it would feed the pipeline it is draining.
+            let _suppressed = Context::enter_telemetry_suppressed_scope();
+            run(&pipeline, &exporter, schedule, &counters);
+            if let Err(error) = exporter.shutdown() {
+                log::debug!("traced: exporter shutdown: {error}");
+            }
+            pipeline.signal.stopped();
+        })
+}
+
+fn run<E: SpanExporter>(
+    pipeline: &Pipeline,
+    exporter: &E,
+    schedule: Schedule,
+    counters: &Counters,
+) {
+    loop {
+        let work = pipeline.signal.wait(schedule.delay);
+        let taken = pipeline.take();
+        Counters::add(&counters.ended, (taken.spans + taken.rejected) as usize);
+        for batch in taken.batches {
+            export_in_batches(exporter, batch, schedule.max_batch);
+        }
+        pipeline.signal.flushed(work.flush);
+        if work.shutdown {
+            return;
+        }
+    }
+}
+
+fn export_in_batches<E: SpanExporter>(exporter: &E, mut spans: Vec<SpanData>, max_batch: usize) {
+    while spans.len() > max_batch {
+        let rest = spans.split_off(max_batch);
+        export(exporter, std::mem::replace(&mut spans, rest));
+    }
+    if !spans.is_empty() {
+        export(exporter, spans);
+    }
+}
+
+/// One export; a panicking exporter loses its batch (counted as dropped), not the thread.
+fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        futures_executor::block_on(exporter.export(batch))
+    }));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => log::debug!("traced: export failed: {error}"),
+        Err(_) => log::warn!("traced: the span exporter panicked; its batch is lost"),
+    }
+}
