@@ -1,5 +1,7 @@
 //! A fixed workload for profiling the span path under callgrind:
-//! `valgrind --tool=callgrind target/release/examples/profile_span 20000`.
+//! `valgrind --tool=callgrind target/release/examples/profile_span 20000 [hand|sdk]`:
+//! `#[traced]` through `init()`'s pipeline; the same work written by hand against
+//! `init()`'s provider (`hand`) or against the SDK's provider and batch processor (`sdk`).
 
 use traced::export::NullExporter;
 use traced::traced;
@@ -25,17 +27,26 @@ fn hand(tracer: &opentelemetry::global::BoxedTracer) -> u64 {
 }
 
 fn main() {
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    match std::env::args().nth(2).as_deref() {
+        // The hand-written code on the SDK's own provider and batch processor.
+        Some("sdk") => sdk(n),
+        // The hand-written code on init()'s provider (through opentelemetry::global).
+        Some("hand") => traced_pipeline(n, true),
+        _ => traced_pipeline(n, false),
+    }
+}
+
+fn traced_pipeline(n: u64, hand_written: bool) {
     let sink = NullExporter::default();
     let guard = traced::Config::new()
         .exporter(sink.clone())
         .queue_size(1 << 17)
         .init()
         .expect("valid config");
-    let n: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    let hand_written = std::env::args().nth(2).as_deref() == Some("hand");
     let tracer = {
         use opentelemetry::trace::TracerProvider as _;
         opentelemetry::global::tracer_provider().tracer("hand")
@@ -49,4 +60,29 @@ fn main() {
         "{total} calls, {} spans exported, {} dropped",
         stats.exported, stats.dropped
     );
+}
+
+fn sdk(n: u64) {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+    let sink = NullExporter::default();
+    let processor = BatchSpanProcessor::builder(sink.clone())
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(1 << 17)
+                .build(),
+        )
+        .build();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    let tracer = opentelemetry::global::tracer_provider().tracer("hand");
+    let mut total = 0;
+    for _ in 0..n {
+        total += hand(&tracer);
+    }
+    let _ = provider.force_flush();
+    let _ = provider.shutdown();
+    println!("{total} calls, {} spans exported", sink.exported());
 }

@@ -30,8 +30,17 @@ pub struct CallSite {
 }
 
 impl CallSite {
+    /// How many attributes [`CallSite::attributes`] gives.
+    pub(crate) fn attribute_count(&self) -> usize {
+        if self.kind == ObservationType::Span {
+            4
+        } else {
+            5
+        }
+    }
+
     /// The attributes every span of this site starts with.
-    fn attributes(&'static self) -> Vec<KeyValue> {
+    pub(crate) fn attributes(&'static self) -> Vec<KeyValue> {
         let code = [
             KeyValue::new(attr::CODE_FUNCTION_NAME, self.function),
             KeyValue::new(attr::CODE_FILE_PATH, self.file),
@@ -55,6 +64,18 @@ impl CallSite {
             ]
         }
     }
+}
+
+/// What a span is started for.
+enum Origin {
+    /// A `#[traced]` function.
+    Site(&'static CallSite),
+    /// An integration's span (a server request, say).
+    Other {
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+    },
 }
 
 /// Where a call's span hangs in the trace.
@@ -130,15 +151,7 @@ impl Call {
             // Decided before anything is built: an unsampled call costs next to nothing.
             return Self::inert();
         }
-        tracer_slot::with_route(|route| {
-            Self::begin_on(
-                route,
-                Cow::Borrowed(site.name),
-                SpanKind::Internal,
-                site.attributes(),
-                parent,
-            )
-        })
+        tracer_slot::with_route(|route| Self::begin_on(route, Origin::Site(site), parent))
     }
 
     /// Starts a span of any name, kind and initial attributes (the integrations' spans).
@@ -149,16 +162,20 @@ impl Call {
         attributes: Vec<KeyValue>,
         parent: Parent,
     ) -> Self {
-        tracer_slot::with_route(|route| Self::begin_on(route, name, kind, attributes, parent))
+        tracer_slot::with_route(|route| {
+            Self::begin_on(
+                route,
+                Origin::Other {
+                    name,
+                    kind,
+                    attributes,
+                },
+                parent,
+            )
+        })
     }
 
-    fn begin_on(
-        route: &Route,
-        name: Cow<'static, str>,
-        kind: SpanKind,
-        attributes: Vec<KeyValue>,
-        parent: Parent,
-    ) -> Self {
+    fn begin_on(route: &Route, origin: Origin, parent: Parent) -> Self {
         if matches!(route, Route::Off) {
             return Self::inert();
         }
@@ -175,23 +192,44 @@ impl Call {
                 extracted.to_context()
             }
         };
+        let links = link.map(|remote| vec![opentelemetry::trace::Link::with_context(remote)]);
+        if let Route::Ours(tracer) = route {
+            // Our provider: a function's static attributes are added at export.
+            let (site, name, kind, attributes) = match origin {
+                Origin::Site(site) => (
+                    Some(site),
+                    Cow::Borrowed(site.name),
+                    SpanKind::Internal,
+                    Vec::new(),
+                ),
+                Origin::Other {
+                    name,
+                    kind,
+                    attributes,
+                } => (None, name, kind, attributes),
+            };
+            let span = tracer.start_call(site, name, kind, attributes, links, &parent_cx);
+            return Self::started(parent_cx, span, problems);
+        }
+        let (name, kind, attributes) = match origin {
+            Origin::Site(site) => (
+                Cow::Borrowed(site.name),
+                SpanKind::Internal,
+                site.attributes(),
+            ),
+            Origin::Other {
+                name,
+                kind,
+                attributes,
+            } => (name, kind, attributes),
+        };
         let mut builder = opentelemetry::trace::SpanBuilder::from_name(name)
             .with_kind(kind)
             .with_attributes(attributes);
-        if let Some(remote) = link {
-            builder = builder.with_links(vec![opentelemetry::trace::Link::with_context(remote)]);
-        }
-        match route {
-            Route::Ours(tracer) => {
-                let span = tracer.build_with_context(builder, &parent_cx);
-                Self::started(parent_cx, span, problems)
-            }
-            _ => {
-                let tracer = global::tracer_with_scope(SCOPE.clone());
-                let span = tracer.build_with_context(builder, &parent_cx);
-                Self::started(parent_cx, span, problems)
-            }
-        }
+        builder.links = links;
+        let tracer = global::tracer_with_scope(SCOPE.clone());
+        let span = tracer.build_with_context(builder, &parent_cx);
+        Self::started(parent_cx, span, problems)
     }
 
     fn started<S>(

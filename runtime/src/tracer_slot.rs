@@ -53,13 +53,15 @@ pub(crate) fn is_off() -> bool {
 /// no reference count is touched on the span path).
 #[inline]
 pub(crate) fn with_route<R>(f: impl FnOnce(&Route) -> R) -> R {
+    if CACHED.try_with(|_| ()).is_err() {
+        // This thread's locals are being torn down (a traced call in a thread-local's
+        // destructor): OpenTelemetry's context, touched right after this slot by every
+        // span, may be gone too, and reading it would panic. No span for such a call.
+        return f(&Route::Off);
+    }
     let generation = GENERATION.load(Ordering::Acquire);
     if generation == 0 {
         return f(&Route::Global); // init() never ran
-    }
-    if CACHED.try_with(|_| ()).is_err() {
-        // This thread's locals are being torn down: take the global path.
-        return f(&Route::Global);
     }
     CACHED.with(|cached| {
         if cached.borrow().0 != generation {

@@ -22,7 +22,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{global, KeyValue};
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _, WithTonicConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 pub use config::{Config, ConfigError, Protocol, SamplerConfig, Target, LANGFUSE_OTLP_PATH};
@@ -123,15 +123,6 @@ impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
     }
 }
 
-fn sampler(config: &SamplerConfig) -> Sampler {
-    match config {
-        SamplerConfig::AlwaysOn => Sampler::AlwaysOn,
-        SamplerConfig::AlwaysOff => Sampler::AlwaysOff,
-        SamplerConfig::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(*ratio),
-        SamplerConfig::ParentBased(inner) => Sampler::ParentBased(Box::new(sampler(inner))),
-    }
-}
-
 fn otlp_exporter(
     endpoint: &str,
     protocol: Protocol,
@@ -197,7 +188,7 @@ impl Config {
             resource = resource.with_attribute(KeyValue::new(key.clone(), value.clone()));
         }
         let settings = recorder::Settings {
-            sampler: sampler(&self.sampler),
+            sampler: self.sampler.clone(),
             resource: resource.build(),
             max_batch: MAX_EXPORT_BATCH.min(self.queue_size),
             queue_size: self.queue_size,

@@ -2,18 +2,17 @@
 //! takes the whole buffer at once.
 //!
 //! Each thread has one buffer per pipeline, behind a mutex that only its thread and the
-//! export thread ever take: the span path locks it without contention, and the export
-//! thread swaps the buffer's vector for an empty one, so no span is copied under the lock.
-//! A thread wakes the export thread once per `batch_size` spans; otherwise the export
-//! thread comes on its schedule or for a flush. A buffer holds at most `queue_limit`
-//! spans: past that, spans are dropped and counted (the export thread is behind).
+//! export thread ever take: the span path locks it without contention. Spans fill a batch
+//! of `batch_size`; a full batch is set aside whole (no span is copied again) and the
+//! export thread woken, once per batch; otherwise the export thread comes on its schedule
+//! or for a flush, and takes the batches and the partial one. A buffer holds at most
+//! `queue_limit` spans: past that, spans are dropped and counted (export is behind).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use opentelemetry_sdk::trace::SpanData;
-
+use super::span::Finished;
 use super::worker::Signal;
 
 /// The spans of one pipeline waiting for export, over all threads.
@@ -37,7 +36,12 @@ struct ThreadBuffer {
 
 #[derive(Debug, Default)]
 struct Pending {
-    spans: Vec<SpanData>,
+    /// The batch being filled.
+    filling: Vec<Finished>,
+    /// Full batches, waiting for the export thread.
+    full: Vec<Vec<Finished>>,
+    /// Spans in `filling` and `full`.
+    count: usize,
     /// Dropped because the buffer was full, since the export thread last looked.
     rejected: u64,
 }
@@ -45,7 +49,7 @@ struct Pending {
 /// What the export thread took from the buffers.
 #[derive(Debug, Default)]
 pub(super) struct Taken {
-    pub(super) batches: Vec<Vec<SpanData>>,
+    pub(super) batches: Vec<Vec<Finished>>,
     pub(super) spans: u64,
     pub(super) rejected: u64,
 }
@@ -101,20 +105,26 @@ impl Pipeline {
         self.closed.load(Ordering::Acquire)
     }
 
-    fn push(&self, buffer: &ThreadBuffer, span: SpanData) {
+    fn push(&self, buffer: &ThreadBuffer, span: Box<Finished>) {
         let mut pending = lock(&buffer.pending);
-        if pending.spans.len() >= self.queue_limit {
+        if pending.count >= self.queue_limit {
             pending.rejected += 1;
             drop(pending);
             drop(span);
             return;
         }
-        pending.spans.push(span);
-        let wake = pending.spans.len() == self.batch_size;
-        drop(pending);
-        if wake {
-            self.signal.wake();
+        pending.count += 1;
+        if pending.filling.capacity() == 0 {
+            pending.filling.reserve_exact(self.batch_size);
         }
+        pending.filling.push(*span);
+        if pending.filling.len() < self.batch_size {
+            return;
+        }
+        let batch = std::mem::take(&mut pending.filling);
+        pending.full.push(batch);
+        drop(pending);
+        self.signal.wake();
     }
 
     /// Takes every buffer's spans; forgets the buffers of threads that have ended.
@@ -124,12 +134,12 @@ impl Pipeline {
         buffers.retain(|buffer| {
             let mut pending = lock(&buffer.pending);
             taken.rejected += std::mem::take(&mut pending.rejected);
-            if !pending.spans.is_empty() {
-                let capacity = pending.spans.len().min(self.batch_size);
-                let spans = std::mem::replace(&mut pending.spans, Vec::with_capacity(capacity));
-                taken.spans += spans.len() as u64;
-                taken.batches.push(spans);
+            taken.spans += std::mem::take(&mut pending.count) as u64;
+            taken.batches.append(&mut pending.full);
+            if !pending.filling.is_empty() {
+                taken.batches.push(std::mem::take(&mut pending.filling));
             }
+            drop(pending);
             // Held by its thread (or by the pipeline: the shared buffer) or let go.
             Arc::strong_count(buffer) > 1
         });
@@ -138,7 +148,7 @@ impl Pipeline {
 }
 
 /// Hands an ended span to the pipeline with that generation, through this thread's buffer.
-pub(super) fn push(generation: u64, span: SpanData) {
+pub(super) fn push(generation: u64, span: Box<Finished>) {
     let mut span = Some(span);
     let _ = LOCAL.try_with(|local| {
         let Ok(mut local) = local.try_borrow_mut() else {

@@ -18,6 +18,7 @@
 
 mod buffers;
 mod provider;
+mod sampling;
 mod span;
 mod worker;
 

@@ -2,29 +2,33 @@
 //! so `opentelemetry::global` and other OpenTelemetry-instrumented libraries record into
 //! the same pipeline as `#[traced]`.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
-    SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
+    Event, Link, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
 };
-use opentelemetry::{Context, InstrumentationScope};
+use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{
-    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents,
-    SpanExporter, SpanLimits, SpanLinks,
+    IdGenerator, RandomIdGenerator, SamplingDecision, SpanEvents, SpanExporter, SpanLimits,
+    SpanLinks,
 };
 use opentelemetry_sdk::Resource;
 
 use super::buffers::Pipeline;
-use super::span::{truncate, Recording, RecordingSpan};
+use super::sampling::Sampling;
+use super::span::{truncate, Finished, Origin, Recording, RecordingSpan};
 use super::worker::{self, Schedule};
+use crate::call::{CallSite, SCOPE};
 use crate::pipeline::stats::Counters;
+use crate::pipeline::SamplerConfig;
 
 /// How a [`Provider`] samples and batches.
 #[derive(Debug)]
 pub(crate) struct Settings {
-    pub(crate) sampler: Sampler,
+    pub(crate) sampler: SamplerConfig,
     pub(crate) resource: Resource,
     /// Spans per export call, and per wake-up of the export thread.
     pub(crate) max_batch: usize,
@@ -44,7 +48,7 @@ pub(crate) struct Provider {
 #[derive(Debug)]
 struct Inner {
     pipeline: Arc<Pipeline>,
-    sampler: Sampler,
+    sampling: Sampling,
     ids: RandomIdGenerator,
     limits: SpanLimits,
     worker: Mutex<Option<JoinHandle<()>>>,
@@ -64,7 +68,6 @@ impl Provider {
             exporter,
             Schedule {
                 delay: settings.scheduled_delay,
-                max_batch: settings.max_batch,
             },
             settings.counters.clone(),
         );
@@ -78,7 +81,7 @@ impl Provider {
         Ok(Self {
             inner: Arc::new(Inner {
                 pipeline,
-                sampler: settings.sampler,
+                sampling: Sampling::new(&settings.sampler),
                 ids: RandomIdGenerator::default(),
                 // The SDK's defaults, or the OTEL_SPAN_*_LIMIT variables.
                 limits: opentelemetry_sdk::trace::Config::default().span_limits,
@@ -124,9 +127,14 @@ impl opentelemetry::trace::TracerProvider for Provider {
     type Tracer = RecordingTracer;
 
     fn tracer_with_scope(&self, scope: InstrumentationScope) -> RecordingTracer {
+        let origin = if scope == *SCOPE {
+            Origin::Traced
+        } else {
+            Origin::Tracer(Arc::new(scope))
+        };
         RecordingTracer {
             inner: self.inner.clone(),
-            scope,
+            origin,
         }
     }
 }
@@ -135,31 +143,84 @@ impl opentelemetry::trace::TracerProvider for Provider {
 #[derive(Clone, Debug)]
 pub(crate) struct RecordingTracer {
     inner: Arc<Inner>,
-    scope: InstrumentationScope,
+    origin: Origin,
+}
+
+/// What a span starts with, whichever way it is started.
+struct Start {
+    origin: Origin,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Option<Vec<Link>>,
+    events: Option<Vec<Event>>,
+    start_time: Option<SystemTime>,
+}
+
+impl RecordingTracer {
+    /// The span of a traced call: of a `#[traced]` function when `site` is given (its
+    /// static attributes are added at export), else of an integration.
+    pub(crate) fn start_call(
+        &self,
+        site: Option<&'static CallSite>,
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+        links: Option<Vec<Link>>,
+        parent_cx: &Context,
+    ) -> RecordingSpan {
+        self.inner.start(
+            Start {
+                origin: site.map_or(Origin::Traced, Origin::Site),
+                name,
+                kind,
+                attributes,
+                links,
+                events: None,
+                start_time: None,
+            },
+            parent_cx,
+        )
+    }
 }
 
 impl opentelemetry::trace::Tracer for RecordingTracer {
     type Span = RecordingSpan;
 
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> RecordingSpan {
+        self.inner.start(
+            Start {
+                origin: self.origin.clone(),
+                name: builder.name,
+                kind: builder.span_kind.unwrap_or(SpanKind::Internal),
+                attributes: builder.attributes.unwrap_or_default(),
+                links: builder.links,
+                events: builder.events,
+                start_time: builder.start_time,
+            },
+            parent_cx,
+        )
+    }
+}
+
+impl Inner {
     /// The SDK's `SdkTracer::build_with_context`, decision for decision: the parent is
     /// the context's span when it is valid, the sampler decides, limits apply.
-    fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> RecordingSpan {
-        let inner = &*self.inner;
-        if parent_cx.is_telemetry_suppressed() || inner.pipeline.is_closed() {
+    fn start(&self, start: Start, parent_cx: &Context) -> RecordingSpan {
+        if parent_cx.is_telemetry_suppressed() || self.pipeline.is_closed() {
             return RecordingSpan::not_recording(SpanContext::empty_context());
         }
-        let span_id = inner.ids.new_span_id();
+        let span_id = self.ids.new_span_id();
         let parent = parent_cx.span();
         let parent = Some(parent.span_context()).filter(|parent| parent.is_valid());
-        let trace_id = parent.map_or_else(|| inner.ids.new_trace_id(), SpanContext::trace_id);
-        let kind = builder.span_kind.take().unwrap_or(SpanKind::Internal);
-        let sampling = inner.sampler.should_sample(
-            Some(parent_cx),
+        let trace_id = parent.map_or_else(|| self.ids.new_trace_id(), SpanContext::trace_id);
+        let sampling = self.sampling.decide(
+            parent_cx,
             trace_id,
-            &builder.name,
-            &kind,
-            builder.attributes.as_deref().unwrap_or(&[]),
-            builder.links.as_deref().unwrap_or(&[]),
+            &start.name,
+            &start.kind,
+            &start.attributes,
+            start.links.as_deref().unwrap_or(&[]),
         );
         let flags = parent.map_or_else(TraceFlags::default, SpanContext::trace_flags);
         let export = match sampling.decision {
@@ -175,46 +236,51 @@ impl opentelemetry::trace::Tracer for RecordingTracer {
             SamplingDecision::RecordOnly => false,
             SamplingDecision::RecordAndSample => true,
         };
-        let span_context = SpanContext::new(
-            trace_id,
-            span_id,
-            flags.with_sampled(export),
-            false,
-            sampling.trace_state,
-        );
-        let mut attributes = builder.attributes.take().unwrap_or_default();
-        attributes.extend(sampling.attributes);
-        let limits = inner.limits;
-        let dropped_attributes_count = truncate(&mut attributes, limits.max_attributes_per_span);
-        let start_time = builder
-            .start_time
-            .take()
-            .unwrap_or_else(opentelemetry::time::now);
+        let limits = self.limits;
+        let mut attributes = start.attributes;
+        if !sampling.attributes.is_empty() {
+            attributes.extend(sampling.attributes);
+        }
+        let room = match start.origin {
+            Origin::Site(site) => {
+                (limits.max_attributes_per_span as usize).saturating_sub(site.attribute_count())
+            }
+            _ => limits.max_attributes_per_span as usize,
+        };
+        let dropped_attributes_count =
+            truncate(&mut attributes, u32::try_from(room).unwrap_or(u32::MAX));
+        let start_time = start.start_time.unwrap_or_else(opentelemetry::time::now);
         RecordingSpan::recording(Recording {
-            data: SpanData {
-                span_context,
+            record: Box::new(Finished {
+                origin: start.origin,
+                span_context: SpanContext::new(
+                    trace_id,
+                    span_id,
+                    flags.with_sampled(export),
+                    false,
+                    sampling.trace_state,
+                ),
                 parent_span_id: parent.map_or(SpanId::INVALID, SpanContext::span_id),
                 parent_span_is_remote: parent.is_some_and(SpanContext::is_remote),
-                span_kind: kind,
-                name: builder.name,
+                span_kind: start.kind,
+                name: start.name,
                 start_time,
                 end_time: start_time,
                 attributes,
                 dropped_attributes_count,
-                events: events(builder.events.take(), &limits),
-                links: links(builder.links.take(), &limits),
+                events: events(start.events, &limits),
+                links: links(start.links, &limits),
                 status: Status::Unset,
-                instrumentation_scope: self.scope.clone(),
-            },
+            }),
             limits,
-            pipeline: inner.pipeline.generation(),
+            pipeline: self.pipeline.generation(),
             export,
         })
     }
 }
 
 /// The builder's events within the limits.
-fn events(events: Option<Vec<opentelemetry::trace::Event>>, limits: &SpanLimits) -> SpanEvents {
+fn events(events: Option<Vec<Event>>, limits: &SpanLimits) -> SpanEvents {
     let mut kept = SpanEvents::default();
     if let Some(mut events) = events {
         kept.dropped_count = truncate(&mut events, limits.max_events_per_span);
@@ -228,7 +294,7 @@ fn events(events: Option<Vec<opentelemetry::trace::Event>>, limits: &SpanLimits)
 }
 
 /// The builder's links within the limits.
-fn links(links: Option<Vec<opentelemetry::trace::Link>>, limits: &SpanLimits) -> SpanLinks {
+fn links(links: Option<Vec<Link>>, limits: &SpanLimits) -> SpanLinks {
     let mut kept = SpanLinks::default();
     if let Some(mut links) = links {
         kept.dropped_count = truncate(&mut links, limits.max_links_per_span);

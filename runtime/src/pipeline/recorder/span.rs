@@ -1,14 +1,20 @@
-//! A span of our provider: its export form filled in as it goes, pushed to the ending
-//! thread's buffer when it ends (or is dropped unended, as the SDK's span is).
+//! A span of our provider. The calling thread records only what differs from span to
+//! span; what every span of a `#[traced]` function shares (its code attributes, the
+//! instrumentation scope) is added by the export thread when it turns the record into
+//! [`SpanData`]. So a `#[traced]` span allocates nothing for its attributes on the
+//! calling thread, and what the export thread allocates it also frees (no memory crosses
+//! threads, which with glibc's malloc meant contention on the arena lock).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{Event, Link, SpanContext, Status};
-use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::{SpanData, SpanLimits};
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 
 use super::buffers;
+use crate::call::{CallSite, SCOPE};
 
 /// A span started by [`RecordingTracer`](super::RecordingTracer).
 #[derive(Debug)]
@@ -21,7 +27,9 @@ pub(crate) struct RecordingSpan {
 /// What a recording span has collected, and where it goes when it ends.
 #[derive(Debug)]
 pub(super) struct Recording {
-    pub(super) data: SpanData,
+    /// Boxed: the span is moved several times on its way into a `Context` and to a
+    /// buffer, and a pointer moves cheaper than the record.
+    pub(super) record: Box<Finished>,
     pub(super) limits: SpanLimits,
     /// The pipeline the span belongs to (see [`buffers::push`]).
     pub(super) pipeline: u64,
@@ -29,10 +37,70 @@ pub(super) struct Recording {
     pub(super) export: bool,
 }
 
+/// Who made a span: a `#[traced]` function (its attributes and scope are static) or a
+/// tracer of the OpenTelemetry API.
+#[derive(Clone, Debug)]
+pub(super) enum Origin {
+    Site(&'static CallSite),
+    /// `traced`'s own spans that are not a function's (the integrations').
+    Traced,
+    Tracer(Arc<InstrumentationScope>),
+}
+
+/// An ended span as the calling thread leaves it; [`Finished::into_span_data`] completes
+/// it on the export thread.
+#[derive(Debug)]
+pub(super) struct Finished {
+    pub(super) origin: Origin,
+    pub(super) span_context: SpanContext,
+    pub(super) parent_span_id: SpanId,
+    pub(super) parent_span_is_remote: bool,
+    pub(super) span_kind: SpanKind,
+    pub(super) name: Cow<'static, str>,
+    pub(super) start_time: SystemTime,
+    pub(super) end_time: SystemTime,
+    /// Those of the span itself; a site's are put in front when exported.
+    pub(super) attributes: Vec<KeyValue>,
+    pub(super) dropped_attributes_count: u32,
+    pub(super) events: SpanEvents,
+    pub(super) links: SpanLinks,
+    pub(super) status: Status,
+}
+
+impl Finished {
+    /// The standard export form: the site's attributes first, then the span's own.
+    pub(super) fn into_span_data(self) -> SpanData {
+        let (attributes, instrumentation_scope) = match self.origin {
+            Origin::Site(site) => {
+                let mut attributes = site.attributes();
+                attributes.extend(self.attributes);
+                (attributes, SCOPE.clone())
+            }
+            Origin::Traced => (self.attributes, SCOPE.clone()),
+            Origin::Tracer(scope) => (self.attributes, InstrumentationScope::clone(&scope)),
+        };
+        SpanData {
+            span_context: self.span_context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_span_is_remote,
+            span_kind: self.span_kind,
+            name: self.name,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            attributes,
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: self.events,
+            links: self.links,
+            status: self.status,
+            instrumentation_scope,
+        }
+    }
+}
+
 impl RecordingSpan {
     pub(super) fn recording(recording: Recording) -> Self {
         Self {
-            span_context: recording.data.span_context.clone(),
+            span_context: recording.record.span_context.clone(),
             data: Some(recording),
         }
     }
@@ -48,23 +116,22 @@ impl RecordingSpan {
         let Some(recording) = self.data.take() else {
             return;
         };
-        let Recording {
-            mut data,
-            pipeline,
-            export,
-            ..
-        } = recording;
-        if !export {
+        if !recording.export {
             return;
         }
-        data.end_time = end_time.unwrap_or_else(opentelemetry::time::now);
-        buffers::push(pipeline, data);
+        let Recording {
+            mut record,
+            pipeline,
+            ..
+        } = recording;
+        record.end_time = end_time.unwrap_or_else(opentelemetry::time::now);
+        buffers::push(pipeline, record);
     }
 }
 
 /// What is past a limit is counted as dropped, as the SDK does.
-fn capped<T>(items: &mut Vec<T>, limit: u32, dropped: &mut u32, item: T) {
-    if items.len() < limit as usize {
+fn capped<T>(items: &mut Vec<T>, limit: usize, dropped: &mut u32, item: T) {
+    if items.len() < limit {
         items.push(item);
     } else {
         *dropped = dropped.saturating_add(1);
@@ -78,6 +145,17 @@ pub(super) fn truncate<T>(items: &mut Vec<T>, limit: u32) -> u32 {
     u32::try_from(over).unwrap_or(u32::MAX)
 }
 
+impl Recording {
+    /// How many attributes the span itself may have (a site's count against the limit).
+    fn attribute_room(&self) -> usize {
+        let limit = self.limits.max_attributes_per_span as usize;
+        match self.record.origin {
+            Origin::Site(site) => limit.saturating_sub(site.attribute_count()),
+            _ => limit,
+        }
+    }
+}
+
 impl opentelemetry::trace::Span for RecordingSpan {
     fn add_event_with_timestamp<T>(
         &mut self,
@@ -89,10 +167,10 @@ impl opentelemetry::trace::Span for RecordingSpan {
     {
         if let Some(recording) = self.data.as_mut() {
             let dropped = truncate(&mut attributes, recording.limits.max_attributes_per_event);
-            let events = &mut recording.data.events;
+            let events = &mut recording.record.events;
             capped(
                 &mut events.events,
-                recording.limits.max_events_per_span,
+                recording.limits.max_events_per_span as usize,
                 &mut events.dropped_count,
                 Event::new(name, timestamp, attributes, dropped),
             );
@@ -109,10 +187,12 @@ impl opentelemetry::trace::Span for RecordingSpan {
 
     fn set_attribute(&mut self, attribute: KeyValue) {
         if let Some(recording) = self.data.as_mut() {
+            let room = recording.attribute_room();
+            let record = &mut recording.record;
             capped(
-                &mut recording.data.attributes,
-                recording.limits.max_attributes_per_span,
-                &mut recording.data.dropped_attributes_count,
+                &mut record.attributes,
+                room,
+                &mut record.dropped_attributes_count,
                 attribute,
             );
         }
@@ -121,8 +201,8 @@ impl opentelemetry::trace::Span for RecordingSpan {
     fn set_status(&mut self, status: Status) {
         if let Some(recording) = self.data.as_mut() {
             // Ok > Error > Unset, as the specification orders them.
-            if status > recording.data.status {
-                recording.data.status = status;
+            if status > recording.record.status {
+                recording.record.status = status;
             }
         }
     }
@@ -132,17 +212,17 @@ impl opentelemetry::trace::Span for RecordingSpan {
         T: Into<Cow<'static, str>>,
     {
         if let Some(recording) = self.data.as_mut() {
-            recording.data.name = new_name.into();
+            recording.record.name = new_name.into();
         }
     }
 
     fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
         if let Some(recording) = self.data.as_mut() {
             let dropped = truncate(&mut attributes, recording.limits.max_attributes_per_link);
-            let links = &mut recording.data.links;
+            let links = &mut recording.record.links;
             capped(
                 &mut links.links,
-                recording.limits.max_links_per_span,
+                recording.limits.max_links_per_span as usize,
                 &mut links.dropped_count,
                 Link::new(span_context, attributes, dropped),
             );

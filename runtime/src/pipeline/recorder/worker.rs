@@ -9,6 +9,7 @@ use opentelemetry::Context;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::buffers::Pipeline;
+use super::span::Finished;
 use crate::pipeline::stats::Counters;
 
 /// How the span path and `flush`/`shutdown` reach the export thread.
@@ -120,7 +121,6 @@ impl Signal {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Schedule {
     pub(super) delay: Duration,
-    pub(super) max_batch: usize,
 }
 
 /// Starts the export thread of `pipeline`.
@@ -154,23 +154,15 @@ fn run<E: SpanExporter>(
         let work = pipeline.signal.wait(schedule.delay);
         let taken = pipeline.take();
         Counters::add(&counters.ended, (taken.spans + taken.rejected) as usize);
+        // Batches hold at most `max_batch` spans (the buffers cut them).
         for batch in taken.batches {
-            export_in_batches(exporter, batch, schedule.max_batch);
+            let batch = batch.into_iter().map(Finished::into_span_data).collect();
+            export(exporter, batch);
         }
         pipeline.signal.flushed(work.flush);
         if work.shutdown {
             return;
         }
-    }
-}
-
-fn export_in_batches<E: SpanExporter>(exporter: &E, mut spans: Vec<SpanData>, max_batch: usize) {
-    while spans.len() > max_batch {
-        let rest = spans.split_off(max_batch);
-        export(exporter, std::mem::replace(&mut spans, rest));
-    }
-    if !spans.is_empty() {
-        export(exporter, spans);
     }
 }
 
