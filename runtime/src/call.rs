@@ -78,6 +78,13 @@ enum Origin {
     },
 }
 
+/// What a remote parent brings besides its context.
+struct Remote {
+    problems: Option<Vec<crate::propagation::Problem>>,
+    /// The untrusted caller's context, linked rather than parent.
+    link: Option<opentelemetry::trace::SpanContext>,
+}
+
 /// Where a call's span hangs in the trace.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -179,20 +186,35 @@ impl Call {
         if matches!(route, Route::Off) {
             return Self::inert();
         }
-        let mut problems = None;
-        let mut link = None;
-        let parent_cx = match parent {
-            Parent::Current | Parent::Remote(None) => Context::current(),
-            Parent::Root => Context::new(),
-            Parent::Remote(Some(extracted)) => {
-                if !extracted.problems().is_empty() {
-                    problems = Some(extracted.problems().to_vec());
-                }
-                link = extracted.link().cloned();
-                extracted.to_context()
+        match parent {
+            // Borrowed, not cloned: the new context is made from it directly.
+            Parent::Current | Parent::Remote(None) => {
+                Context::map_current(|parent_cx| Self::begin_under(route, origin, parent_cx, None))
             }
+            Parent::Root => Self::begin_under(route, origin, &Context::new(), None),
+            Parent::Remote(Some(extracted)) => {
+                let problems =
+                    (!extracted.problems().is_empty()).then(|| extracted.problems().to_vec());
+                let link = extracted.link().cloned();
+                let remote = Remote { problems, link };
+                Self::begin_under(route, origin, &extracted.to_context(), Some(remote))
+            }
+        }
+    }
+
+    fn begin_under(
+        route: &Route,
+        origin: Origin,
+        parent_cx: &Context,
+        remote: Option<Remote>,
+    ) -> Self {
+        let (problems, links) = match remote {
+            Some(Remote { problems, link }) => (
+                problems,
+                link.map(|remote| vec![opentelemetry::trace::Link::with_context(remote)]),
+            ),
+            None => (None, None),
         };
-        let links = link.map(|remote| vec![opentelemetry::trace::Link::with_context(remote)]);
         if let Route::Ours(tracer) = route {
             // Our provider: a function's static attributes are added at export.
             let (site, name, kind, attributes) = match origin {
@@ -208,7 +230,7 @@ impl Call {
                     attributes,
                 } => (None, name, kind, attributes),
             };
-            let span = tracer.start_call(site, name, kind, attributes, links, &parent_cx);
+            let span = tracer.start_call(site, name, kind, attributes, links, parent_cx);
             return Self::started(parent_cx, span, problems);
         }
         let (name, kind, attributes) = match origin {
@@ -228,12 +250,12 @@ impl Call {
             .with_attributes(attributes);
         builder.links = links;
         let tracer = global::tracer_with_scope(SCOPE.clone());
-        let span = tracer.build_with_context(builder, &parent_cx);
+        let span = tracer.build_with_context(builder, parent_cx);
         Self::started(parent_cx, span, problems)
     }
 
     fn started<S>(
-        parent_cx: Context,
+        parent_cx: &Context,
         mut span: S,
         problems: Option<Vec<crate::propagation::Problem>>,
     ) -> Self
@@ -242,7 +264,7 @@ impl Call {
     {
         let recording = span.is_recording();
         if recording {
-            Self::annotate(&mut span, &parent_cx, problems);
+            Self::annotate(&mut span, parent_cx, problems);
         }
         Self {
             cx: parent_cx.with_span(span),
@@ -259,7 +281,10 @@ impl Call {
         parent_cx: &Context,
         problems: Option<Vec<crate::propagation::Problem>>,
     ) {
-        span.set_attributes(trace_wide::attributes(parent_cx));
+        let trace_wide = trace_wide::attributes(parent_cx);
+        if !trace_wide.is_empty() {
+            span.set_attributes(trace_wide);
+        }
         if let Some(problems) = problems {
             let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
             span.set_attribute(KeyValue::new(attr::PROPAGATION_PROBLEM, text.join("; ")));

@@ -19,7 +19,7 @@ use opentelemetry_sdk::Resource;
 
 use super::buffers::Pipeline;
 use super::sampling::Sampling;
-use super::span::{truncate, Finished, Origin, Recording, RecordingSpan};
+use super::span::{truncate, Extras, Finished, Origin, Recording, RecordingSpan};
 use super::worker::{self, Schedule};
 use crate::call::{CallSite, SCOPE};
 use crate::pipeline::stats::Counters;
@@ -268,9 +268,7 @@ impl Inner {
                 end_time: start_time,
                 attributes,
                 dropped_attributes_count,
-                events: events(start.events, &limits),
-                links: links(start.links, &limits),
-                status: Status::Unset,
+                extras: extras(start.events, start.links, &limits),
             }),
             limits,
             pipeline: self.pipeline.generation(),
@@ -279,8 +277,24 @@ impl Inner {
     }
 }
 
+/// The builder's events and links within the limits, if it has any.
+fn extras(
+    events: Option<Vec<Event>>,
+    links: Option<Vec<Link>>,
+    limits: &SpanLimits,
+) -> Option<Box<Extras>> {
+    if events.is_none() && links.is_none() {
+        return None;
+    }
+    Some(Box::new(Extras {
+        events: in_limits_events(events, limits),
+        links: in_limits_links(links, limits),
+        status: Status::Unset,
+    }))
+}
+
 /// The builder's events within the limits.
-fn events(events: Option<Vec<Event>>, limits: &SpanLimits) -> SpanEvents {
+fn in_limits_events(events: Option<Vec<Event>>, limits: &SpanLimits) -> SpanEvents {
     let mut kept = SpanEvents::default();
     if let Some(mut events) = events {
         kept.dropped_count = truncate(&mut events, limits.max_events_per_span);
@@ -294,7 +308,7 @@ fn events(events: Option<Vec<Event>>, limits: &SpanLimits) -> SpanEvents {
 }
 
 /// The builder's links within the limits.
-fn links(links: Option<Vec<Link>>, limits: &SpanLimits) -> SpanLinks {
+fn in_limits_links(links: Option<Vec<Link>>, limits: &SpanLimits) -> SpanLinks {
     let mut kept = SpanLinks::default();
     if let Some(mut links) = links {
         kept.dropped_count = truncate(&mut links, limits.max_links_per_span);

@@ -62,6 +62,14 @@ pub(super) struct Finished {
     /// Those of the span itself; a site's are put in front when exported.
     pub(super) attributes: Vec<KeyValue>,
     pub(super) dropped_attributes_count: u32,
+    /// Events, links and a status: most spans have none, so they are kept out of line
+    /// and the record stays small (it is copied once into its thread's buffer).
+    pub(super) extras: Option<Box<Extras>>,
+}
+
+/// The rarer parts of a span.
+#[derive(Debug, Default)]
+pub(super) struct Extras {
     pub(super) events: SpanEvents,
     pub(super) links: SpanLinks,
     pub(super) status: Status,
@@ -79,6 +87,7 @@ impl Finished {
             Origin::Traced => (self.attributes, SCOPE.clone()),
             Origin::Tracer(scope) => (self.attributes, InstrumentationScope::clone(&scope)),
         };
+        let extras = self.extras.map(|extras| *extras).unwrap_or_default();
         SpanData {
             span_context: self.span_context,
             parent_span_id: self.parent_span_id,
@@ -89,11 +98,17 @@ impl Finished {
             end_time: self.end_time,
             attributes,
             dropped_attributes_count: self.dropped_attributes_count,
-            events: self.events,
-            links: self.links,
-            status: self.status,
+            events: extras.events,
+            links: extras.links,
+            status: extras.status,
             instrumentation_scope,
         }
+    }
+}
+
+impl Finished {
+    fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
     }
 }
 
@@ -167,7 +182,7 @@ impl opentelemetry::trace::Span for RecordingSpan {
     {
         if let Some(recording) = self.data.as_mut() {
             let dropped = truncate(&mut attributes, recording.limits.max_attributes_per_event);
-            let events = &mut recording.record.events;
+            let events = &mut recording.record.extras().events;
             capped(
                 &mut events.events,
                 recording.limits.max_events_per_span as usize,
@@ -201,8 +216,11 @@ impl opentelemetry::trace::Span for RecordingSpan {
     fn set_status(&mut self, status: Status) {
         if let Some(recording) = self.data.as_mut() {
             // Ok > Error > Unset, as the specification orders them.
-            if status > recording.record.status {
-                recording.record.status = status;
+            if status > Status::Unset {
+                let extras = recording.record.extras();
+                if status > extras.status {
+                    extras.status = status;
+                }
             }
         }
     }
@@ -219,7 +237,7 @@ impl opentelemetry::trace::Span for RecordingSpan {
     fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
         if let Some(recording) = self.data.as_mut() {
             let dropped = truncate(&mut attributes, recording.limits.max_attributes_per_link);
-            let links = &mut recording.record.links;
+            let links = &mut recording.record.extras().links;
             capped(
                 &mut links.links,
                 recording.limits.max_links_per_span as usize,
