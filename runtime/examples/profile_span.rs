@@ -1,5 +1,5 @@
 //! A fixed workload for profiling the span path under callgrind:
-//! `valgrind --tool=callgrind target/release/examples/profile_span 20000 [hand|sdk]`:
+//! `valgrind --tool=callgrind target/release/examples/profile_span 20000 [hand|sdk|args]`:
 //! `#[traced]` through `init()`'s pipeline; the same work written by hand against
 //! `init()`'s provider (`hand`) or against the SDK's provider and batch processor (`sdk`).
 
@@ -10,6 +10,12 @@ use traced::traced;
 #[inline(never)]
 fn empty() -> u64 {
     std::hint::black_box(1)
+}
+
+#[traced(capture_output = false)]
+#[inline(never)]
+fn two_args(n: i64, s: &str) -> u64 {
+    std::hint::black_box(n as u64 + s.len() as u64)
 }
 
 /// The same work written by hand against the OpenTelemetry API, for comparison.
@@ -35,12 +41,20 @@ fn main() {
         // The hand-written code on the SDK's own provider and batch processor.
         Some("sdk") => sdk(n),
         // The hand-written code on init()'s provider (through opentelemetry::global).
-        Some("hand") => traced_pipeline(n, true),
-        _ => traced_pipeline(n, false),
+        Some("hand") => traced_pipeline(n, Workload::Hand),
+        // `#[traced]` capturing two arguments (an integer and a short string).
+        Some("args") => traced_pipeline(n, Workload::TwoArgs),
+        _ => traced_pipeline(n, Workload::Empty),
     }
 }
 
-fn traced_pipeline(n: u64, hand_written: bool) {
+enum Workload {
+    Empty,
+    TwoArgs,
+    Hand,
+}
+
+fn traced_pipeline(n: u64, workload: Workload) {
     let sink = NullExporter::default();
     let guard = traced::Config::new()
         .exporter(sink.clone())
@@ -53,7 +67,11 @@ fn traced_pipeline(n: u64, hand_written: bool) {
     };
     let mut total = 0;
     for _ in 0..n {
-        total += if hand_written { hand(&tracer) } else { empty() };
+        total += match workload {
+            Workload::Empty => empty(),
+            Workload::TwoArgs => two_args(7, "short"),
+            Workload::Hand => hand(&tracer),
+        };
     }
     let stats = guard.shutdown();
     println!(

@@ -2,9 +2,13 @@
 //! looks like a secret are masked, and attribute values past a size limit are cut at a
 //! UTF-8 boundary with their original size recorded.
 
+mod prefilter;
+
 use std::sync::{Arc, RwLock};
 
 use serde_json::Value as Json;
+
+use prefilter::Prefilter;
 
 /// What replaces a masked value.
 pub const REDACTED: &str = "[REDACTED]";
@@ -52,6 +56,8 @@ impl std::fmt::Debug for MaskFn {
 pub(crate) struct Policy {
     /// Each secret name as its lowercase words (`api_key` → `["api", "key"]`).
     names: Vec<Vec<String>>,
+    /// Rejects, in one pass, texts where no secret word can occur.
+    prefilter: Prefilter,
     pub(crate) max_bytes: usize,
     pub(crate) mask: Option<MaskFn>,
     pub(crate) blob_dir: Option<std::path::PathBuf>,
@@ -98,12 +104,14 @@ fn words(name: &str) -> Vec<String> {
 
 impl Policy {
     pub(crate) fn new(names: &[impl AsRef<str>], max_bytes: usize) -> Self {
+        let names: Vec<Vec<String>> = names
+            .iter()
+            .map(|n| words(n.as_ref()))
+            .filter(|w| !w.is_empty())
+            .collect();
         Self {
-            names: names
-                .iter()
-                .map(|n| words(n.as_ref()))
-                .filter(|w| !w.is_empty())
-                .collect(),
+            prefilter: Prefilter::new(&names),
+            names,
             max_bytes,
             mask: None,
             blob_dir: None,
@@ -124,6 +132,9 @@ impl Policy {
 
     /// A cheap look at JSON text: could any key in it be a secret name?
     fn may_hold_secrets(&self, text: &str) -> bool {
+        if !self.prefilter.may_match(text) {
+            return false;
+        }
         let lower = text.to_ascii_lowercase();
         self.names
             .iter()

@@ -19,16 +19,46 @@ pub trait ValueSink {
 /// Appends `value` as JSON to `out`; a value whose `Serialize` fails is recorded as a
 /// string that says why, so nothing else of the capture is lost.
 fn push_json<T: Serialize + ?Sized>(out: &mut String, value: &T) {
-    match serde_json::to_string(value) {
-        Ok(json) => out.push_str(&json),
-        Err(err) => push_json_string(
-            out,
-            format_args!("<not serializable: {err}: {}>", std::any::type_name::<T>()),
-        ),
+    thread_local! {
+        /// Serialised into here and copied, so no buffer is allocated per value.
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut value = Some(value);
+    let _ = SCRATCH.try_with(|scratch| {
+        // Taken by an outer capture (a `Serialize` that calls a traced function): the
+        // nested capture allocates instead.
+        let Ok(mut scratch) = scratch.try_borrow_mut() else {
+            return;
+        };
+        if let Some(value) = value.take() {
+            scratch.clear();
+            let written = serde_json::to_writer(&mut *scratch, value);
+            match (written, std::str::from_utf8(&scratch)) {
+                (Ok(()), Ok(json)) => out.push_str(json),
+                (Err(err), _) => not_serializable::<T>(out, &err),
+                // serde_json writes UTF-8 only; kept for completeness.
+                (Ok(()), Err(_)) => out.push_str(&String::from_utf8_lossy(&scratch)),
+            }
+            if scratch.capacity() > 64 * 1024 {
+                *scratch = Vec::new(); // do not keep a huge value's buffer around
+            }
+        }
+    });
+    if let Some(value) = value {
+        match serde_json::to_string(value) {
+            Ok(json) => out.push_str(&json),
+            Err(err) => not_serializable::<T>(out, &err),
+        }
     }
 }
 
-/// The JSON object of a call's arguments, keyed by argument name.
+fn not_serializable<T: ?Sized>(out: &mut String, err: &serde_json::Error) {
+    push_json_string(
+        out,
+        format_args!("<not serializable: {err}: {}>", std::any::type_name::<T>()),
+    );
+}
+
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct InputObject {
@@ -137,6 +167,28 @@ mod tests {
         assert_eq!(json["a"], 1);
         assert!(json["b"].as_str().unwrap().contains("no way"));
         assert_eq!(json["c\""], "\"x\"");
+    }
+
+    /// A value whose `Serialize` captures another value itself (as a traced function
+    /// called from a `Serialize` impl would): the inner capture cannot use the scratch
+    /// buffer the outer one holds, and both come out whole.
+    struct CapturesWhileSerialized;
+    impl Serialize for CapturesWhileSerialized {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut inner = InputObject::new();
+            inner.arg("inner").serialize(&[1, 2, 3]);
+            serializer.serialize_str(&inner.finish())
+        }
+    }
+
+    #[test]
+    fn a_capture_inside_a_capture_is_whole() {
+        let mut input = InputObject::new();
+        input.arg("outer").serialize(&CapturesWhileSerialized);
+        input.arg("after").serialize("text");
+        let json: serde_json::Value = serde_json::from_str(&input.finish()).unwrap();
+        assert_eq!(json["outer"], r#"{"inner":[1,2,3]}"#);
+        assert_eq!(json["after"], "text");
     }
 
     #[test]
