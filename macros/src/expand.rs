@@ -223,9 +223,15 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
     } else {
         Vec::new()
     };
+    // Each group of probe traits is brought into scope only where it is used: every
+    // trait in scope is one more candidate for the compiler to try at each method call.
     let inputs = (!captured.is_empty()).then(|| {
         let names = captured.iter().map(|name| name.unraw_string());
         quote! {
+            #[allow(unused_imports)]
+            use #private::{
+                CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
+            };
             let mut __traced_input = #private::InputObject::new();
             #( (&&&&#private::Capture(&#captured)).__traced_capture(__traced_input.arg(#names)); )*
             __traced_call.record_input(__traced_input);
@@ -238,19 +244,22 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
             __traced_call.record_field(#key, (&&&&#private::FieldProbe(&(#value))).__traced_field());
         }
     });
-    if inputs.is_none() && options.fields.is_empty() {
+    let fields = (!options.fields.is_empty()).then(|| {
+        quote! {
+            #[allow(unused_imports)]
+            use #private::{
+                FieldDebug as _, FieldNative as _, FieldSerialize as _, FieldTypeName as _,
+            };
+            #(#fields)*
+        }
+    });
+    if inputs.is_none() && fields.is_none() {
         return quote!();
     }
     quote! {
         if __traced_call.is_recording() {
-            #[allow(unused_imports)]
-            use #private::{
-                CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
-                FieldDebug as _,
-                FieldNative as _, FieldSerialize as _, FieldTypeName as _,
-            };
-            #inputs
-            #(#fields)*
+            { #inputs }
+            { #fields }
         }
     }
 }
