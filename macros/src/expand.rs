@@ -78,6 +78,8 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
         .partition(|attr| matches!(attr.style, AttrStyle::Outer));
 
     let call_site = call_site(&options, &item, &private);
+    // The common case (under the current span) names no parent: nothing to build or
+    // drop on the unsampled path.
     let parent = if options.root {
         quote!(#private::Parent::Root)
     } else if let Some(carrier) = &carrier {
@@ -91,7 +93,12 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
             .map(|_| quote!(.map(#private::Extracted::untrusted)));
         quote!(#private::Parent::Remote(#into #untrusted))
     } else {
-        quote!(#private::Parent::Current)
+        quote!()
+    };
+    let start = if parent.is_empty() {
+        quote!(#private::Call::start(&__TRACED_CALL_SITE))
+    } else {
+        quote!(#private::Call::start_under(&__TRACED_CALL_SITE, #parent))
     };
     // Request headers are never captured whole (they hold credentials). An argument that
     // `parent = arg` consumes is the span's parent already, and is gone before capture.
@@ -182,7 +189,7 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
             #(#inner_attrs)*
             #call_site
             #started
-            let #mutability __traced_call = #private::Call::start(&__TRACED_CALL_SITE, #parent);
+            let #mutability __traced_call = #start;
             #record_input
             #body
         }

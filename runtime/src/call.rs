@@ -151,13 +151,28 @@ impl Recorder {
 }
 
 impl Call {
-    /// Starts the span of a traced function through the globally installed tracer provider.
-    #[inline]
-    pub fn start(site: &'static CallSite, parent: Parent) -> Self {
+    /// Starts the span of a traced function under the current span.
+    #[inline(always)]
+    pub fn start(site: &'static CallSite) -> Self {
         if tracer_slot::is_off() {
-            // Decided before anything is built: an unsampled call costs next to nothing.
+            // Decided in the caller's own code before anything is built: an unsampled
+            // call costs one load and a call that is never made.
             return Self::inert();
         }
+        Self::start_recording(site, Parent::Current)
+    }
+
+    /// Starts the span of a traced function under `parent` (a root, a remote parent).
+    #[inline(always)]
+    pub fn start_under(site: &'static CallSite, parent: Parent) -> Self {
+        if tracer_slot::is_off() {
+            return Self::inert();
+        }
+        Self::start_recording(site, parent)
+    }
+
+    #[inline(never)]
+    fn start_recording(site: &'static CallSite, parent: Parent) -> Self {
         tracer_slot::with_route(|route| Self::begin_on(route, Origin::Site(site), parent))
     }
 
