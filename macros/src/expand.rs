@@ -233,14 +233,17 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
     // Each group of probe traits is brought into scope only where it is used: every
     // trait in scope is one more candidate for the compiler to try at each method call.
     let inputs = (!captured.is_empty()).then(|| {
-        let names = captured.iter().map(|name| name.unraw_string());
+        // Identifiers need no JSON escaping: the key is written whole at compile time.
+        let names = captured
+            .iter()
+            .map(|name| format!("\"{}\":", name.unraw_string()));
         quote! {
             #[allow(unused_imports)]
             use #private::{
                 CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
             };
             let mut __traced_input = #private::InputObject::new();
-            #( (&&&&#private::Capture(&#captured)).__traced_capture(__traced_input.arg(#names)); )*
+            #( (&&&&#private::Capture(&#captured)).__traced_capture(__traced_input.key(#names)); )*
             __traced_call.record_input(__traced_input);
         }
     });

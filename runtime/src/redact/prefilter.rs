@@ -12,6 +12,8 @@
 pub(super) struct Prefilter {
     /// `None` when a secret word is shorter than three letters: everything passes.
     starts: Option<Box<[u64; 1024]>>,
+    /// The bytes a secret word starts with (lowercase): only there is a trigram looked up.
+    first: [bool; 256],
 }
 
 impl std::fmt::Debug for Prefilter {
@@ -23,22 +25,31 @@ impl std::fmt::Debug for Prefilter {
 }
 
 fn slot(a: u8, b: u8, c: u8) -> usize {
-    (usize::from(a) << 10 ^ usize::from(b) << 5 ^ usize::from(c)) & 0xFFFF
+    let mixed = u32::from(a).wrapping_mul(0x9E37_79B1)
+        ^ u32::from(b).wrapping_mul(0x85EB_CA77)
+        ^ u32::from(c).wrapping_mul(0xC2B2_AE3D);
+    (mixed >> 16) as usize
 }
 
 impl Prefilter {
     /// For secret names given as their lowercase words.
     pub(super) fn new(names: &[Vec<String>]) -> Self {
         let mut starts = Box::new([0u64; 1024]);
+        let mut first = [false; 256];
         for word in names.iter().flatten() {
             let &[a, b, c, ..] = word.as_bytes() else {
-                return Self { starts: None };
+                return Self {
+                    starts: None,
+                    first,
+                };
             };
             let index = slot(a, b, c);
             starts[index / 64] |= 1 << (index % 64);
+            first[usize::from(a)] = true;
         }
         Self {
             starts: Some(starts),
+            first,
         }
     }
 
@@ -48,11 +59,11 @@ impl Prefilter {
             return true;
         };
         text.as_bytes().windows(3).any(|w| {
-            let index = slot(
-                w[0].to_ascii_lowercase(),
-                w[1].to_ascii_lowercase(),
-                w[2].to_ascii_lowercase(),
-            );
+            let a = w[0].to_ascii_lowercase();
+            if !self.first[usize::from(a)] {
+                return false;
+            }
+            let index = slot(a, w[1].to_ascii_lowercase(), w[2].to_ascii_lowercase());
             starts[index / 64] & (1 << (index % 64)) != 0
         })
     }
@@ -90,6 +101,27 @@ mod tests {
             // "tok" of max_tokens is a real candidate: the precise check decides it.
             let expected = text.contains("tok");
             assert_eq!(f.may_match(text), expected, "{text}");
+        }
+    }
+
+    /// Never a false "no": every default secret word, in any case, anywhere in a text.
+    #[test]
+    fn every_default_word_passes_wherever_it_stands() {
+        let names: Vec<Vec<String>> = crate::redact::DEFAULT_SECRET_NAMES
+            .iter()
+            .map(|name| super::super::words(name))
+            .collect();
+        let f = Prefilter::new(&names);
+        for word in names.iter().flatten() {
+            for (prefix, suffix) in [("", ""), ("{\"x_", "\":1}"), ("9", "!"), ("é", "ü")] {
+                let upper = word.to_ascii_uppercase();
+                let mut mixed = word.clone();
+                mixed[..1].make_ascii_uppercase();
+                for form in [word.as_str(), upper.as_str(), mixed.as_str()] {
+                    let text = format!("{prefix}{form}{suffix}");
+                    assert!(f.may_match(&text), "{text}");
+                }
+            }
         }
     }
 
