@@ -118,6 +118,13 @@ pub struct Call {
     ended: bool,
 }
 
+/// A call's span made current (see [`Call::run`]); dropping it restores the context.
+struct Scope<'a> {
+    // Dropped in this order: the frame, then the context.
+    _frame: Option<frames::FrameGuard<'a>>,
+    _attached: opentelemetry::ContextGuard,
+}
+
 /// What the macro's generated code records when a call returns.
 #[doc(hidden)]
 #[derive(Debug, Default)]
@@ -358,21 +365,37 @@ impl Call {
         if self.inert {
             return body();
         }
+        // Only the call of `body` is generic: what surrounds it is shared by every
+        // traced function (less code to generate and compile per function).
         let result = {
-            let _attached = self.cx.clone().attach();
-            // Only a recording span can have an output or usage set by hand.
-            let _frame = self.recording.then(|| {
-                frames::enter(self.cx.span().span_context().span_id(), &mut self.user_set)
-            });
+            let _scope = self.enter();
             catch_unwind(AssertUnwindSafe(body))
         };
         match result {
             Ok(value) => value,
-            Err(payload) => {
-                self.end_with_panic(Some(&*payload));
-                resume_unwind(payload)
-            }
+            Err(payload) => self.rethrow(payload),
         }
+    }
+
+    /// Makes the span current on this thread (with its frame, for a recording span)
+    /// until the scope is dropped.
+    fn enter(&mut self) -> Scope<'_> {
+        let attached = self.cx.clone().attach();
+        // Only a recording span can have an output or usage set by hand.
+        let frame = self
+            .recording
+            .then(|| frames::enter(self.cx.span().span_context().span_id(), &mut self.user_set));
+        Scope {
+            _frame: frame,
+            _attached: attached,
+        }
+    }
+
+    /// Records a panic of the body, ends the span, and lets the panic go on.
+    #[cold]
+    fn rethrow(&mut self, payload: Box<dyn Any + Send>) -> ! {
+        self.end_with_panic(Some(&*payload));
+        resume_unwind(payload)
     }
 
     /// Records the returned value (output or error) and ends the span.
@@ -384,20 +407,27 @@ impl Call {
         if self.recording {
             let mut recorder = Recorder::default();
             record(&mut recorder, value);
-            let span = self.cx.span();
-            if let Some((text, mime)) = recorder.output.value.take() {
-                if !self.user_set.contains(UserSet::OUTPUT) {
-                    span.set_attributes(self.output_attributes(text, mime));
-                }
+            self.finish_recorded(recorder);
+        } else {
+            self.end();
+        }
+    }
+
+    /// What `finish` does once the value is recorded (not generic: compiled once).
+    fn finish_recorded(&mut self, mut recorder: Recorder) {
+        let span = self.cx.span();
+        if let Some((text, mime)) = recorder.output.value.take() {
+            if !self.user_set.contains(UserSet::OUTPUT) {
+                span.set_attributes(self.output_attributes(text, mime));
             }
-            if !recorder.attributes.is_empty() {
-                span.set_attributes(recorder.attributes);
-            }
-            if let Some(error) = recorder.error {
-                self.record_error(error);
-            } else if let Some(description) = recorder.failure {
-                self.set_error_status(description);
-            }
+        }
+        if !recorder.attributes.is_empty() {
+            span.set_attributes(recorder.attributes);
+        }
+        if let Some(error) = recorder.error {
+            self.record_error(error);
+        } else if let Some(description) = recorder.failure {
+            self.set_error_status(description);
         }
         self.end();
     }
