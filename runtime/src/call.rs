@@ -378,7 +378,9 @@ impl Call {
     }
 
     /// Makes the span current on this thread (with its frame, for a recording span)
-    /// until the scope is dropped.
+    /// until the scope is dropped. (`#[inline]` lets optimised builds inline it; a debug
+    /// build still compiles it once.)
+    #[inline]
     fn enter(&mut self) -> Scope<'_> {
         let attached = self.cx.clone().attach();
         // Only a recording span can have an output or usage set by hand.
