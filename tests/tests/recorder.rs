@@ -335,3 +335,25 @@ fn spans_ended_while_a_thread_exits_are_kept_or_skipped_without_a_panic() {
     );
     assert_eq!((stats.ended, stats.exported, stats.dropped), (4, 4, 0));
 }
+
+#[test]
+fn an_exporter_that_hangs_does_not_hang_shutdown() {
+    let _turn = one_at_a_time();
+    let gate = Gate::default();
+    let guard = Config::new()
+        .exporter(gate.clone())
+        .export_timeout(Duration::from_millis(50))
+        .init()
+        .expect("init");
+    for i in 0..10 {
+        work(i);
+    }
+    // The export thread takes the 10 spans and blocks in the exporter; shutdown waits
+    // for it a bounded time, then reports them as not exported.
+    let stats = guard.shutdown();
+    assert_eq!(stats.ended, 10, "{stats:?}");
+    assert_eq!(stats.exported, 0, "{stats:?}");
+    assert_eq!(stats.dropped, 10, "{stats:?}");
+    // Let the abandoned export finish, so the thread ends with the test.
+    gate.open();
+}

@@ -351,7 +351,9 @@ impl Guard {
         let Some(provider) = self.provider.take() else {
             return self.counters.snapshot(true);
         };
-        provider.shutdown();
+        // Each export is bounded by the export timeout; the last ones and the exporter's
+        // own shutdown get twice that, and no more.
+        provider.shutdown(self.export_timeout * 2 + FLUSH_SLACK);
         let stats = self.counters.snapshot(true);
         if stats.dropped > 0 || stats.pending_on_disk > 0 {
             log::warn!(

@@ -96,9 +96,11 @@ impl Provider {
         self.inner.pipeline.signal.flush(timeout)
     }
 
-    /// Exports what is left, shuts the exporter down and stops the export thread. Spans
-    /// that end afterwards are not recorded.
-    pub(crate) fn shutdown(&self) {
+    /// Exports what is left, shuts the exporter down and stops the export thread, waiting
+    /// at most `timeout` for it: an exporter that hangs must not hang the program on its
+    /// way out (the thread is then left behind, and a warning logged). Spans that end
+    /// afterwards are not recorded.
+    pub(crate) fn shutdown(&self, timeout: Duration) {
         let pipeline = &self.inner.pipeline;
         pipeline.signal.shutdown();
         let worker = self
@@ -108,8 +110,15 @@ impl Provider {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(worker) = worker {
-            if worker.join().is_err() {
-                log::warn!("traced: the export thread panicked");
+            if pipeline.signal.wait_stopped(timeout) {
+                if worker.join().is_err() {
+                    log::warn!("traced: the export thread panicked");
+                }
+            } else {
+                log::warn!(
+                    "traced: the exporter did not finish within {timeout:?} of shutdown; \
+                     spans it still holds are counted as dropped"
+                );
             }
         }
         pipeline.close();

@@ -111,6 +111,24 @@ impl Signal {
         self.done.notify_all();
     }
 
+    /// Waits until the export thread has exited, at most `timeout`; false if it has not.
+    pub(super) fn wait_stopped(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state();
+        while !state.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .done
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
     fn stopped(&self) {
         self.state().stopped = true;
         self.done.notify_all();
