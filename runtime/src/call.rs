@@ -41,28 +41,30 @@ impl CallSite {
 
     /// The attributes every span of this site starts with.
     pub(crate) fn attributes(&'static self) -> Vec<KeyValue> {
-        let code = [
-            KeyValue::new(attr::CODE_FUNCTION_NAME, self.function),
-            KeyValue::new(attr::CODE_FILE_PATH, self.file),
-            KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(self.line)),
-            KeyValue::new(
-                attr::OPENINFERENCE_SPAN_KIND,
-                self.kind.openinference_kind(),
-            ),
-        ];
-        if self.kind == ObservationType::Span {
+        self.attributes_then(Vec::new())
+    }
+
+    /// This site's attributes followed by `more`, in one vector of the right size.
+    pub(crate) fn attributes_then(&'static self, more: Vec<KeyValue>) -> Vec<KeyValue> {
+        let mut attributes = Vec::with_capacity(self.attribute_count() + more.len());
+        attributes.push(KeyValue::new(attr::CODE_FUNCTION_NAME, self.function));
+        attributes.push(KeyValue::new(attr::CODE_FILE_PATH, self.file));
+        attributes.push(KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(self.line)));
+        attributes.push(KeyValue::new(
+            attr::OPENINFERENCE_SPAN_KIND,
+            self.kind.openinference_kind(),
+        ));
+        if self.kind != ObservationType::Span {
             // `span` is Langfuse's default type: said only when it is something else.
-            Vec::from(code)
-        } else {
-            let [a, b, c, d] = code;
-            vec![
-                a,
-                b,
-                c,
-                d,
-                KeyValue::new(attr::LANGFUSE_OBSERVATION_TYPE, self.kind.langfuse_type()),
-            ]
+            attributes.push(KeyValue::new(
+                attr::LANGFUSE_OBSERVATION_TYPE,
+                self.kind.langfuse_type(),
+            ));
         }
+        if !more.is_empty() {
+            attributes.extend(more);
+        }
+        attributes
     }
 }
 

@@ -79,11 +79,7 @@ impl Finished {
     /// The standard export form: the site's attributes first, then the span's own.
     pub(super) fn into_span_data(self) -> SpanData {
         let (attributes, instrumentation_scope) = match self.origin {
-            Origin::Site(site) => {
-                let mut attributes = site.attributes();
-                attributes.extend(self.attributes);
-                (attributes, SCOPE.clone())
-            }
+            Origin::Site(site) => (site.attributes_then(self.attributes), SCOPE.clone()),
             Origin::Traced => (self.attributes, SCOPE.clone()),
             Origin::Tracer(scope) => (self.attributes, InstrumentationScope::clone(&scope)),
         };
