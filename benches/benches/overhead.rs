@@ -15,10 +15,11 @@
 //! Run the binary itself with `--bench`, as `cargo bench` does: without it (as under
 //! `cargo test --all-targets`) it makes a quick smoke run of every row.
 //!
-//! Every variant ends in an exporter that discards spans and counts them: traced,
-//! hand-written and tracing through the SDK's `BatchSpanProcessor` (its queue sized to
-//! hold a whole sample, so nothing is dropped even if the export thread never runs
-//! during it), fastrace through its own collector thread and
+//! Every variant ends in an exporter that discards spans and counts them: hand-written
+//! and tracing through the SDK's `BatchSpanProcessor` (its queue sized to hold a whole
+//! sample, so nothing is dropped even if the export thread never runs during it), traced
+//! through `init()`'s own recording path (per-thread buffers of the same size, one export
+//! thread), fastrace through its own collector thread and
 //! `fastrace_opentelemetry::OpenTelemetryReporter`. The table shows the spans made and
 //! the spans exported of each row.
 //!
@@ -38,8 +39,8 @@
 //! among the spans made and their cost is included, spread over the batch.
 //!
 //! traced gets its own pipeline per case, built as users build it
-//! (`traced::Config::new().exporter(counting sink).sampler(..).init()`: the SDK's batch
-//! processor, its tracer used directly); the hand-written code gets a fresh SDK provider
+//! (`traced::Config::new().exporter(counting sink).sampler(..).init()`: traced's tracer
+//! provider and export thread); the hand-written code gets a fresh SDK provider
 //! per case (installed with `opentelemetry::global::set_tracer_provider`, its tracer
 //! obtained once). Both are shut down after. tracing's global
 //! subscriber can be set only once per process, so its pipeline (registry +
