@@ -3,12 +3,10 @@
 //!
 //! Each thread has one buffer per pipeline, behind a mutex that only its thread and the
 //! export thread ever take: the span path locks it without contention. Spans fill a batch
-//! of `batch_size`; a full batch is set aside whole (no span is copied again). The export
-//! thread is woken when a thread has `wake_at` spans in full batches (a few batches, but
-//! at most half the limit: a wake-up is a system call and a context switch, so fewer
-//! is cheaper); otherwise it comes on its schedule or for a flush, and takes the batches
-//! and the partial one. A buffer holds at most `queue_limit` spans: past that, spans are
-//! dropped and counted (export is behind).
+//! of `batch_size`; a full batch is set aside whole (no span is copied again) and the
+//! export thread woken, once per batch; otherwise the export thread comes on its schedule
+//! or for a flush, and takes the batches and the partial one. A buffer holds at most
+//! `queue_limit` spans: past that, spans are dropped and counted (export is behind).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,8 +24,6 @@ pub(super) struct Pipeline {
     shared: Arc<ThreadBuffer>,
     pub(super) signal: Signal,
     batch_size: usize,
-    /// Full batches' spans on one thread that wake the export thread.
-    wake_at: usize,
     queue_limit: usize,
     closed: AtomicBool,
 }
@@ -83,7 +79,6 @@ impl Pipeline {
             shared,
             signal: Signal::default(),
             batch_size: batch_size.max(1),
-            wake_at: (4 * batch_size).min(queue_limit / 2).max(batch_size).max(1),
             queue_limit: queue_limit.max(1),
             closed: AtomicBool::new(false),
         });
@@ -128,11 +123,8 @@ impl Pipeline {
         }
         let batch = std::mem::take(&mut pending.filling);
         pending.full.push(batch);
-        let wake = pending.full.len() * self.batch_size >= self.wake_at;
         drop(pending);
-        if wake {
-            self.signal.wake();
-        }
+        self.signal.wake();
     }
 
     /// Takes every buffer's spans; forgets the buffers of threads that have ended.
