@@ -22,6 +22,9 @@ pub(super) struct Pipeline {
     buffers: Mutex<Vec<Arc<ThreadBuffer>>>,
     /// For spans ended where this thread's own buffer is gone (thread-local teardown).
     shared: Arc<ThreadBuffer>,
+    /// Emptied batch vectors the export thread hands back, so a thread starting a batch
+    /// reuses one instead of allocating (and faulting in) a new one.
+    spare: Mutex<Vec<Vec<Finished>>>,
     pub(super) signal: Signal,
     batch_size: usize,
     queue_limit: usize,
@@ -60,6 +63,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+/// Emptied batch vectors kept for reuse.
+const SPARE_BATCHES: usize = 8;
 /// The pipelines not shut down yet (usually one).
 static LIVE: RwLock<Vec<Arc<Pipeline>>> = RwLock::new(Vec::new());
 
@@ -77,6 +82,7 @@ impl Pipeline {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             buffers: Mutex::new(vec![shared.clone()]),
             shared,
+            spare: Mutex::new(Vec::new()),
             signal: Signal::default(),
             batch_size: batch_size.max(1),
             queue_limit: queue_limit.max(1),
@@ -115,7 +121,9 @@ impl Pipeline {
         }
         pending.count += 1;
         if pending.filling.capacity() == 0 {
-            pending.filling.reserve_exact(self.batch_size);
+            pending.filling = lock(&self.spare)
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(self.batch_size));
         }
         pending.filling.push(*span);
         if pending.filling.len() < self.batch_size {
@@ -125,6 +133,16 @@ impl Pipeline {
         pending.full.push(batch);
         drop(pending);
         self.signal.wake();
+    }
+
+    /// Gives back an emptied batch vector for reuse (a few are kept).
+    pub(super) fn recycle(&self, batch: Vec<Finished>) {
+        if batch.capacity() == self.batch_size {
+            let mut spare = lock(&self.spare);
+            if spare.len() < SPARE_BATCHES {
+                spare.push(batch);
+            }
+        }
     }
 
     /// Takes every buffer's spans; forgets the buffers of threads that have ended.

@@ -173,9 +173,10 @@ fn run<E: SpanExporter>(
         let taken = pipeline.take();
         Counters::add(&counters.ended, (taken.spans + taken.rejected) as usize);
         // Batches hold at most `max_batch` spans (the buffers cut them).
-        for batch in taken.batches {
-            let batch = batch.into_iter().map(Finished::into_span_data).collect();
-            export(exporter, batch);
+        for mut batch in taken.batches {
+            let spans = batch.drain(..).map(Finished::into_span_data).collect();
+            pipeline.recycle(batch);
+            export(exporter, spans);
         }
         pipeline.signal.flushed(work.flush);
         if work.shutdown {
