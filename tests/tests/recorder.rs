@@ -357,3 +357,98 @@ fn an_exporter_that_hangs_does_not_hang_shutdown() {
     // Let the abandoned export finish, so the thread ends with the test.
     gate.open();
 }
+
+/// Exports, then panics when shut down.
+#[derive(Clone, Debug, Default)]
+struct PanicsOnShutdown {
+    exported: Arc<AtomicUsize>,
+}
+
+impl SpanExporter for PanicsOnShutdown {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.exported.fetch_add(batch.len(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        panic!("exporter bug in shutdown");
+    }
+}
+
+#[test]
+fn an_exporter_panicking_in_shutdown_does_not_take_the_program_down() {
+    let _turn = one_at_a_time();
+    let exporter = PanicsOnShutdown::default();
+    let guard = Config::new()
+        .exporter(exporter.clone())
+        .init()
+        .expect("init");
+    for i in 0..3 {
+        work(i);
+    }
+    let stats = guard.shutdown();
+    assert_eq!((stats.ended, stats.exported, stats.dropped), (3, 3, 0));
+    assert_eq!(exporter.exported.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn the_opentelemetry_span_api_is_recorded_in_full() {
+    use opentelemetry::trace::{
+        Link, SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState,
+    };
+    let _turn = one_at_a_time();
+    let exporter = InMemorySpanExporter::default();
+    let guard = Config::new()
+        .exporter(exporter.clone())
+        .init()
+        .expect("init");
+    let tracer = global::tracer("api-user");
+    let linked = SpanContext::new(
+        TraceId::from(42),
+        SpanId::from(7),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let start = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut span = tracer
+        .span_builder("first name")
+        .with_kind(opentelemetry::trace::SpanKind::Client)
+        .with_start_time(start)
+        .with_attributes([KeyValue::new("at.start", 1)])
+        .with_links(vec![Link::with_context(linked.clone())])
+        .start(&tracer);
+    span.update_name("second name");
+    span.add_event("happened", vec![KeyValue::new("detail", "x")]);
+    span.set_status(Status::error("failed once"));
+    span.set_status(Status::Ok);
+    // Unset never overrides what was set.
+    span.set_status(Status::Unset);
+    let end = start + Duration::from_millis(250);
+    span.end_with_timestamp(end);
+    // Ended: what comes now is ignored.
+    span.set_attribute(KeyValue::new("after.end", true));
+    guard.flush();
+    let spans = exporter.get_finished_spans().expect("spans");
+    guard.shutdown();
+
+    let span = named(&spans, "second name");
+    assert_eq!(span.span_kind, opentelemetry::trace::SpanKind::Client);
+    assert_eq!((span.start_time, span.end_time), (start, end));
+    assert_eq!(span.status, Status::Ok);
+    assert_eq!(span.events.len(), 1);
+    assert_eq!(span.events[0].name, "happened");
+    assert_eq!(span.links.len(), 1);
+    assert_eq!(span.links[0].span_context, linked);
+    assert!(span
+        .attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == "at.start"));
+    assert!(!span
+        .attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == "after.end"));
+    assert_eq!(span.instrumentation_scope.name(), "api-user");
+    assert!(!span.parent_span_is_remote);
+    assert_eq!(span.parent_span_id, SpanId::INVALID);
+}

@@ -151,15 +151,27 @@ pub(super) fn spawn<E: SpanExporter + 'static>(
     std::thread::Builder::new()
         .name("traced-batch".into())
         .spawn(move || {
+            // Whatever happens below, a shutdown waiting for this thread hears it stop.
+            let _stopped = Stopped(&pipeline.signal);
             // What the exporter does (an HTTP client's own instrumentation, say) is not
             // traced: it would feed the pipeline it is draining.
             let _suppressed = Context::enter_telemetry_suppressed_scope();
             run(&pipeline, &exporter, schedule, &counters);
-            if let Err(error) = exporter.shutdown() {
-                log::debug!("traced: exporter shutdown: {error}");
+            match catch_unwind(AssertUnwindSafe(|| exporter.shutdown())) {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => log::debug!("traced: exporter shutdown: {error}"),
+                Err(_) => log::warn!("traced: the span exporter panicked in shutdown"),
             }
-            pipeline.signal.stopped();
         })
+}
+
+/// Tells the waiting shutdown that the export thread has stopped, when dropped.
+struct Stopped<'a>(&'a Signal);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        self.0.stopped();
+    }
 }
 
 fn run<E: SpanExporter>(
