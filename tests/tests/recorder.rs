@@ -21,6 +21,16 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Takes this file's turn and starts a pipeline into `exporter`, tuned by `tune`.
+fn pipeline<E: SpanExporter + 'static>(
+    exporter: E,
+    tune: impl FnOnce(Config) -> Config,
+) -> (MutexGuard<'static, ()>, traced::Guard) {
+    let turn = one_at_a_time();
+    let guard = tune(Config::new().exporter(exporter)).init().expect("init");
+    (turn, guard)
+}
+
 #[traced(name = "work")]
 fn work(n: u64) -> u64 {
     n + 1
@@ -43,12 +53,8 @@ fn named<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
 
 #[test]
 fn opentelemetry_api_spans_and_traced_spans_make_one_tree() {
-    let _turn = one_at_a_time();
     let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| config);
     global::tracer("app").in_span("otel.root", |_| calls_a_library());
     guard.flush();
     let spans = exporter.get_finished_spans().expect("spans");
@@ -73,14 +79,11 @@ fn opentelemetry_api_spans_and_traced_spans_make_one_tree() {
 
 #[test]
 fn a_flush_takes_the_spans_of_every_thread_alive_or_ended() {
-    let _turn = one_at_a_time();
     let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        // Far away: only the flush can move these spans.
-        .scheduled_delay(Duration::from_secs(3600))
-        .init()
-        .expect("init");
+    // Far away: only the flush can move these spans.
+    let (_turn, guard) = pipeline(exporter.clone(), |config| {
+        config.scheduled_delay(Duration::from_secs(3600))
+    });
     let made = Arc::new(Barrier::new(9));
     let flushed = Arc::new(Barrier::new(5));
     let mut threads = Vec::new();
@@ -116,13 +119,10 @@ fn a_flush_takes_the_spans_of_every_thread_alive_or_ended() {
 
 #[test]
 fn spans_leave_on_the_schedule_without_a_flush() {
-    let _turn = one_at_a_time();
     let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .scheduled_delay(Duration::from_millis(20))
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| {
+        config.scheduled_delay(Duration::from_millis(20))
+    });
     for i in 0..3 {
         work(i);
     }
@@ -169,14 +169,12 @@ impl SpanExporter for Gate {
 
 #[test]
 fn a_full_buffer_drops_spans_and_counts_them() {
-    let _turn = one_at_a_time();
     let gate = Gate::default();
-    let guard = Config::new()
-        .exporter(gate.clone())
-        .queue_size(10)
-        .scheduled_delay(Duration::from_secs(3600))
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(gate.clone(), |config| {
+        config
+            .queue_size(10)
+            .scheduled_delay(Duration::from_secs(3600))
+    });
     // The export thread takes the first 10 and is held by the exporter; this thread's
     // buffer then holds 10 more at most.
     for i in 0..100 {
@@ -201,12 +199,8 @@ fn many_attributes() {
 
 #[test]
 fn span_limits_apply_and_count_what_they_drop() {
-    let _turn = one_at_a_time();
     let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| config);
     many_attributes();
     guard.flush();
     let spans = exporter.get_finished_spans().expect("spans");
@@ -240,12 +234,8 @@ impl SpanExporter for PanicsOnce {
 
 #[test]
 fn a_panicking_exporter_loses_its_batch_not_the_pipeline() {
-    let _turn = one_at_a_time();
     let exporter = PanicsOnce::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| config);
     for i in 0..5 {
         work(i);
     }
@@ -261,12 +251,8 @@ fn a_panicking_exporter_loses_its_batch_not_the_pipeline() {
 
 #[test]
 fn a_span_ending_after_shutdown_is_dropped_quietly() {
-    let _turn = one_at_a_time();
     let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| config);
     let mut open = global::tracer("app").start("open.across.shutdown");
     work(1);
     let stats = guard.shutdown();
@@ -294,12 +280,8 @@ thread_local! {
 
 #[test]
 fn spans_ended_while_a_thread_exits_are_kept_or_skipped_without_a_panic() {
-    let _turn = one_at_a_time();
     let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| config);
     std::thread::spawn(|| {
         // The thread's span buffer is made first, so it is torn down after ON_EXIT,
         // whose destructor makes a traced call: recorded.
@@ -338,13 +320,10 @@ fn spans_ended_while_a_thread_exits_are_kept_or_skipped_without_a_panic() {
 
 #[test]
 fn an_exporter_that_hangs_does_not_hang_shutdown() {
-    let _turn = one_at_a_time();
     let gate = Gate::default();
-    let guard = Config::new()
-        .exporter(gate.clone())
-        .export_timeout(Duration::from_millis(50))
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(gate.clone(), |config| {
+        config.export_timeout(Duration::from_millis(50))
+    });
     for i in 0..10 {
         work(i);
     }
@@ -377,12 +356,8 @@ impl SpanExporter for PanicsOnShutdown {
 
 #[test]
 fn an_exporter_panicking_in_shutdown_does_not_take_the_program_down() {
-    let _turn = one_at_a_time();
     let exporter = PanicsOnShutdown::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| config);
     for i in 0..3 {
         work(i);
     }
@@ -396,12 +371,8 @@ fn the_opentelemetry_span_api_is_recorded_in_full() {
     use opentelemetry::trace::{
         Link, SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState,
     };
-    let _turn = one_at_a_time();
     let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let (_turn, guard) = pipeline(exporter.clone(), |config| config);
     let tracer = global::tracer("api-user");
     let linked = SpanContext::new(
         TraceId::from(42),

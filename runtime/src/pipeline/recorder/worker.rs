@@ -63,18 +63,10 @@ impl Signal {
         state.flush_requested += 1;
         let target = state.flush_requested;
         self.work.notify_one();
-        while state.flush_done < target && !state.stopped {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .done
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        wait_until(&self.done, state, deadline, |state| {
+            state.flush_done >= target || state.stopped
+        })
+        .1
     }
 
     /// Asks the export thread to export what is left and stop.
@@ -85,19 +77,9 @@ impl Signal {
 
     /// Waits until woken, asked to flush or shut down, or `delay` has passed.
     fn wait(&self, delay: Duration) -> Work {
-        let deadline = Instant::now() + delay;
-        let mut state = self.state();
-        while !state.woken && state.flush_requested == state.flush_done && !state.shutdown {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            state = self
-                .work
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        let (mut state, _) = wait_until(&self.work, self.state(), Instant::now() + delay, |s| {
+            s.woken || s.flush_requested != s.flush_done || s.shutdown
+        });
         state.woken = false;
         Work {
             flush: state.flush_requested,
@@ -114,25 +96,33 @@ impl Signal {
     /// Waits until the export thread has exited, at most `timeout`; false if it has not.
     pub(super) fn wait_stopped(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut state = self.state();
-        while !state.stopped {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .done
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        wait_until(&self.done, self.state(), deadline, |state| state.stopped).1
     }
 
     fn stopped(&self) {
         self.state().stopped = true;
         self.done.notify_all();
     }
+}
+
+/// Waits on `condvar` until `ready` holds or `deadline` passes; true if it holds.
+fn wait_until<'a>(
+    condvar: &Condvar,
+    mut state: MutexGuard<'a, State>,
+    deadline: Instant,
+    ready: impl Fn(&State) -> bool,
+) -> (MutexGuard<'a, State>, bool) {
+    while !ready(&state) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (state, false);
+        }
+        state = condvar
+            .wait_timeout(state, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    (state, true)
 }
 
 /// How the export thread batches.
