@@ -249,10 +249,9 @@ pub fn kill_main(options: &Options) -> Result<usize, String> {
         );
     }
     println!(
-        "\nWhat was lost had not reached the spool: spans still in the SDK's in-memory batch queue (the batch thread hands a batch to the exporter every 512 spans or 500 ms; at {:.0} spans/s that is every ~{:.0} ms, and the queue holds up to 2048), or the batch being serialised and written (a batch becomes visible only when renamed into place; the complete lines of a `.partial` left by the kill are salvaged by the next start). Whole run {:.1} s.",
+        "\nWhat was lost had not reached the spool: spans still in the in-memory buffers of the threads that ended them (the export thread takes a thread's spans when it has 512, or every 500 ms; at {:.0} spans/s over the producing threads one thread fills 512 in ~{:.0} ms, and a thread holds up to 2048), or the batch being serialised and written (a batch becomes visible only when renamed into place; the complete lines of a `.partial` left by the kill are salvaged by the next start). Whole run {:.1} s.",
         CHILD_PRODUCERS as f64 * SPANS_PER_REQUEST as f64 / CHILD_INTERVAL.as_secs_f64(),
-        512.0 / (CHILD_PRODUCERS as f64 * SPANS_PER_REQUEST as f64 / CHILD_INTERVAL.as_secs_f64())
-            * 1000.0,
+        512.0 / (SPANS_PER_REQUEST as f64 / CHILD_INTERVAL.as_secs_f64()) * 1000.0,
         began.elapsed().as_secs_f64()
     );
 

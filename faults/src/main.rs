@@ -483,8 +483,8 @@ fn phases_main(options: &Options) -> Result<usize, String> {
     let unique = seen.unique();
     let missing = produced.saturating_sub(unique);
     print_totals(&stats, produced, &seen, missing, unattributed);
-    // Where the dropped spans went: the in-memory queue (full while the batch thread
-    // waited on the collector) or the spool (over its cap); and how many of the
+    // Where the dropped spans went: the in-memory buffers (full while the export thread
+    // was behind) or the spool (over its cap); and how many of the
     // "dropped" had in fact reached the collector in a send that timed out.
     let queue_dropped = stats.ended.saturating_sub(stats.exported + stats.spooled);
     let spool_dropped = stats.dropped.saturating_sub(queue_dropped);
@@ -579,8 +579,8 @@ fn phases_main(options: &Options) -> Result<usize, String> {
     Ok(failed)
 }
 
-/// The RSS bound. The pipeline keeps at most the batch queue (2048 spans) and the batch
-/// being sent in memory; what waits longer is on disk. The rest is the program itself
+/// The RSS bound. The pipeline keeps at most 2048 spans per thread and the batches being
+/// sent in memory; what waits longer is on disk. The rest is the program itself
 /// (runtimes, the collector's book of span ids, the latency samples). A pipeline that
 /// kept every span of the full run in memory (150 000 spans of about 1 KiB) would not
 /// pass this bound.

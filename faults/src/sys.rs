@@ -220,8 +220,8 @@ pub fn warnings_logged() -> usize {
     LOGGER.printed.load(Ordering::Relaxed)
 }
 
-/// CPU time (user + system) of the whole process, of the export pipeline's threads (the
-/// SDK's batch thread and traced's export runtime) and of the collector's threads.
+/// CPU time (user + system) of the whole process, of the export pipeline's threads
+/// (traced's export thread and its export runtime) and of the collector's threads.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cpu {
     pub process: f64,
@@ -265,7 +265,7 @@ impl Cpu {
                 continue;
             };
             // Thread names are cut at 15 bytes.
-            if name.starts_with("OpenTelemetry") || name.starts_with("traced-export") {
+            if name.starts_with("traced-batch") || name.starts_with("traced-export") {
                 cpu.pipeline += time;
             } else if name.starts_with("collector") {
                 cpu.collector += time;
