@@ -423,3 +423,43 @@ fn the_opentelemetry_span_api_is_recorded_in_full() {
     assert!(!span.parent_span_is_remote);
     assert_eq!(span.parent_span_id, SpanId::INVALID);
 }
+
+/// Records the size of every export call.
+#[derive(Clone, Debug, Default)]
+struct BatchSizes(Arc<Mutex<Vec<usize>>>);
+
+impl SpanExporter for BatchSizes {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(batch.len());
+        Ok(())
+    }
+}
+
+#[test]
+fn the_spans_of_many_threads_leave_in_full_export_calls() {
+    let sizes = BatchSizes::default();
+    let (_turn, guard) = pipeline(sizes.clone(), |config| {
+        config.scheduled_delay(Duration::from_secs(3600))
+    });
+    // 8 threads of 100 spans each: 800 spans, a partial batch on every thread.
+    let threads: Vec<_> = (0..8u64)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    work(t * 1000 + i);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("thread");
+    }
+    guard.flush();
+    let sizes = sizes.0.lock().map(|s| s.clone()).unwrap_or_default();
+    // Not 8 calls of 100: one of 512 (the export batch size) and one of the rest.
+    assert_eq!(sizes, vec![512, 288]);
+    assert_eq!(guard.shutdown().exported, 800);
+}

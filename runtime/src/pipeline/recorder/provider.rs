@@ -68,6 +68,7 @@ impl Provider {
             exporter,
             Schedule {
                 delay: settings.scheduled_delay,
+                max_batch: settings.max_batch,
             },
             settings.counters.clone(),
         );

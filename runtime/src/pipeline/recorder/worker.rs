@@ -129,6 +129,8 @@ fn wait_until<'a>(
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Schedule {
     pub(super) delay: Duration,
+    /// Spans per export call.
+    pub(super) max_batch: usize,
 }
 
 /// Starts the export thread of `pipeline`.
@@ -174,16 +176,39 @@ fn run<E: SpanExporter>(
         let work = pipeline.signal.wait(schedule.delay);
         let taken = pipeline.take();
         Counters::add(&counters.ended, (taken.spans + taken.rejected) as usize);
-        // Batches hold at most `max_batch` spans (the buffers cut them).
-        for mut batch in taken.batches {
-            let spans = batch.drain(..).map(Finished::into_span_data).collect();
-            pipeline.recycle(batch);
-            export(exporter, spans);
-        }
+        export_merged(pipeline, exporter, taken.batches, schedule.max_batch);
         pipeline.signal.flushed(work.flush);
         if work.shutdown {
             return;
         }
+    }
+}
+
+/// Exports the threads' batches as export batches of `max_batch` spans: the partial
+/// batches of many threads are merged, so each export call (one request to a collector)
+/// is as full as it can be.
+fn export_merged<E: SpanExporter>(
+    pipeline: &Pipeline,
+    exporter: &E,
+    batches: Vec<Vec<Finished>>,
+    max_batch: usize,
+) {
+    let max_batch = max_batch.max(1);
+    let mut out: Vec<SpanData> = Vec::new();
+    for mut batch in batches {
+        for finished in batch.drain(..) {
+            if out.capacity() == 0 {
+                out.reserve_exact(max_batch);
+            }
+            out.push(finished.into_span_data());
+            if out.len() == max_batch {
+                export(exporter, std::mem::take(&mut out));
+            }
+        }
+        pipeline.recycle(batch);
+    }
+    if !out.is_empty() {
+        export(exporter, out);
     }
 }
 
