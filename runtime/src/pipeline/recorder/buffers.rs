@@ -102,6 +102,8 @@ impl Pipeline {
     /// Takes no more spans; the ones already buffered can still be taken.
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        // Threads may hold the pipeline a while longer: its spare vectors go now.
+        lock(&self.spare).clear();
         LIVE.write()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|live| live.generation != self.generation);
