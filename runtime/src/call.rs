@@ -61,6 +61,7 @@ impl CallSite {
                 self.kind.langfuse_type(),
             ));
         }
+        debug_assert_eq!(attributes.len(), self.attribute_count());
         if !more.is_empty() {
             attributes.extend(more);
         }
