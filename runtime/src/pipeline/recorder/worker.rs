@@ -25,6 +25,8 @@ pub(super) struct Signal {
 #[derive(Debug, Default)]
 struct State {
     woken: bool,
+    /// The export thread is blocked waiting for work (else it will look before it waits).
+    waiting: bool,
     flush_requested: u64,
     flush_done: u64,
     shutdown: bool,
@@ -48,7 +50,11 @@ impl Signal {
         let mut state = self.state();
         if !state.woken {
             state.woken = true;
-            self.work.notify_one();
+            // A notification is a system call (and, to a sleeping thread on another core,
+            // an interrupt): only made when the export thread is actually waiting.
+            if state.waiting {
+                self.work.notify_one();
+            }
         }
     }
 
@@ -77,9 +83,12 @@ impl Signal {
 
     /// Waits until woken, asked to flush or shut down, or `delay` has passed.
     fn wait(&self, delay: Duration) -> Work {
-        let (mut state, _) = wait_until(&self.work, self.state(), Instant::now() + delay, |s| {
+        let mut state = self.state();
+        state.waiting = true;
+        let (mut state, _) = wait_until(&self.work, state, Instant::now() + delay, |s| {
             s.woken || s.flush_requested != s.flush_done || s.shutdown
         });
+        state.waiting = false;
         state.woken = false;
         Work {
             flush: state.flush_requested,
