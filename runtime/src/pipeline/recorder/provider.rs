@@ -8,12 +8,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
-    Event, Link, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
+    Event, Link, SpanBuilder, SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags,
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{
-    IdGenerator, RandomIdGenerator, SamplingDecision, SpanEvents, SpanExporter, SpanLimits,
-    SpanLinks,
+    IdGenerator, RandomIdGenerator, SamplingDecision, SpanExporter, SpanLimits,
 };
 use opentelemetry_sdk::Resource;
 
@@ -251,12 +250,7 @@ impl Inner {
         if !sampling.attributes.is_empty() {
             attributes.extend(sampling.attributes);
         }
-        let room = match start.origin {
-            Origin::Site(site) => {
-                (limits.max_attributes_per_span as usize).saturating_sub(site.attribute_count())
-            }
-            _ => limits.max_attributes_per_span as usize,
-        };
+        let room = start.origin.attribute_room(limits.max_attributes_per_span);
         let dropped_attributes_count =
             truncate(&mut attributes, u32::try_from(room).unwrap_or(u32::MAX));
         let start_time = start.start_time.unwrap_or_else(opentelemetry::time::now);
@@ -296,37 +290,51 @@ fn extras(
     if events.is_none() && links.is_none() {
         return None;
     }
-    Some(Box::new(Extras {
-        events: in_limits_events(events, limits),
-        links: in_limits_links(links, limits),
-        status: Status::Unset,
-    }))
+    let mut extras = Extras::default();
+    (extras.events.events, extras.events.dropped_count) = in_limits(
+        events,
+        limits.max_events_per_span,
+        limits.max_attributes_per_event,
+    );
+    (extras.links.links, extras.links.dropped_count) = in_limits(
+        links,
+        limits.max_links_per_span,
+        limits.max_attributes_per_link,
+    );
+    Some(Box::new(extras))
 }
 
-/// The builder's events within the limits.
-fn in_limits_events(events: Option<Vec<Event>>, limits: &SpanLimits) -> SpanEvents {
-    let mut kept = SpanEvents::default();
-    if let Some(mut events) = events {
-        kept.dropped_count = truncate(&mut events, limits.max_events_per_span);
-        for event in &mut events {
-            event.dropped_attributes_count =
-                truncate(&mut event.attributes, limits.max_attributes_per_event);
-        }
-        kept.events = events;
-    }
-    kept
+/// Events and links alike: items with attributes of their own, under a limit each.
+trait OwnAttributes {
+    fn own_attributes(&mut self) -> (&mut Vec<KeyValue>, &mut u32);
 }
 
-/// The builder's links within the limits.
-fn in_limits_links(links: Option<Vec<Link>>, limits: &SpanLimits) -> SpanLinks {
-    let mut kept = SpanLinks::default();
-    if let Some(mut links) = links {
-        kept.dropped_count = truncate(&mut links, limits.max_links_per_span);
-        for link in &mut links {
-            link.dropped_attributes_count =
-                truncate(&mut link.attributes, limits.max_attributes_per_link);
-        }
-        kept.links = links;
+impl OwnAttributes for Event {
+    fn own_attributes(&mut self) -> (&mut Vec<KeyValue>, &mut u32) {
+        (&mut self.attributes, &mut self.dropped_attributes_count)
     }
-    kept
+}
+
+impl OwnAttributes for Link {
+    fn own_attributes(&mut self) -> (&mut Vec<KeyValue>, &mut u32) {
+        (&mut self.attributes, &mut self.dropped_attributes_count)
+    }
+}
+
+/// At most `max_items` items of at most `max_attributes` attributes each, and how many
+/// items were cut (what each item lost is counted on the item).
+fn in_limits<T: OwnAttributes>(
+    items: Option<Vec<T>>,
+    max_items: u32,
+    max_attributes: u32,
+) -> (Vec<T>, u32) {
+    let Some(mut items) = items else {
+        return (Vec::new(), 0);
+    };
+    let dropped = truncate(&mut items, max_items);
+    for item in &mut items {
+        let (attributes, dropped_attributes) = item.own_attributes();
+        *dropped_attributes = truncate(attributes, max_attributes);
+    }
+    (items, dropped)
 }

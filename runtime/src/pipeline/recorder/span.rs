@@ -47,6 +47,17 @@ pub(super) enum Origin {
     Tracer(Arc<InstrumentationScope>),
 }
 
+impl Origin {
+    /// How many attributes a span of this origin may have of its own: a function's
+    /// static attributes, added at export, count against the limit.
+    pub(super) fn attribute_room(&self, limit: u32) -> usize {
+        match self {
+            Origin::Site(site) => (limit as usize).saturating_sub(site.attribute_count()),
+            _ => limit as usize,
+        }
+    }
+}
+
 /// An ended span as the calling thread leaves it; [`Finished::into_span_data`] completes
 /// it on the export thread.
 #[derive(Debug)]
@@ -159,11 +170,9 @@ pub(super) fn truncate<T>(items: &mut Vec<T>, limit: u32) -> u32 {
 impl Recording {
     /// How many attributes the span itself may have (a site's count against the limit).
     fn attribute_room(&self) -> usize {
-        let limit = self.limits.max_attributes_per_span as usize;
-        match self.record.origin {
-            Origin::Site(site) => limit.saturating_sub(site.attribute_count()),
-            _ => limit,
-        }
+        self.record
+            .origin
+            .attribute_room(self.limits.max_attributes_per_span)
     }
 }
 
