@@ -114,6 +114,9 @@ impl Pipeline {
     }
 
     fn push(&self, buffer: &ThreadBuffer, span: Box<Finished>) {
+        if self.is_closed() {
+            return;
+        }
         let mut pending = lock(&buffer.pending);
         if pending.count >= self.queue_limit {
             pending.rejected += 1;
@@ -174,28 +177,9 @@ pub(super) fn push(generation: u64, span: Box<Finished>) {
         let Ok(mut local) = local.try_borrow_mut() else {
             return;
         };
-        if let Some((pipeline, buffer)) = local
-            .iter()
-            .find(|(pipeline, _)| pipeline.generation == generation)
-        {
-            if let Some(span) = span.take() {
-                if !pipeline.is_closed() {
-                    pipeline.push(buffer, span);
-                }
-            }
-            return;
+        if let Some(span) = span.take() {
+            push_through(&mut local, generation, span);
         }
-        local.retain(|(pipeline, _)| !pipeline.is_closed());
-        if let Some(pipeline) = live(generation) {
-            let buffer = Arc::new(ThreadBuffer::default());
-            lock(&pipeline.buffers).push(buffer.clone());
-            if let Some(span) = span.take() {
-                pipeline.push(&buffer, span);
-            }
-            local.push((pipeline, buffer));
-        }
-        // A pipeline already shut down: the span goes nowhere, as with the SDK.
-        span = None;
     });
     if let Some(span) = span {
         // This thread's locals are being torn down (a span ended in a destructor).
@@ -203,6 +187,30 @@ pub(super) fn push(generation: u64, span: Box<Finished>) {
             pipeline.push(&pipeline.shared, span);
         }
     }
+}
+
+/// Through this thread's buffer of the pipeline, registering one on first use.
+fn push_through(
+    local: &mut Vec<(Arc<Pipeline>, Arc<ThreadBuffer>)>,
+    generation: u64,
+    span: Box<Finished>,
+) {
+    if let Some((pipeline, buffer)) = local
+        .iter()
+        .find(|(pipeline, _)| pipeline.generation == generation)
+    {
+        pipeline.push(buffer, span);
+        return;
+    }
+    local.retain(|(pipeline, _)| !pipeline.is_closed());
+    // Not live: a pipeline already shut down, and the span goes nowhere, as with the SDK.
+    let Some(pipeline) = live(generation) else {
+        return;
+    };
+    let buffer = Arc::new(ThreadBuffer::default());
+    lock(&pipeline.buffers).push(buffer.clone());
+    pipeline.push(&buffer, span);
+    local.push((pipeline, buffer));
 }
 
 fn live(generation: u64) -> Option<Arc<Pipeline>> {
