@@ -53,8 +53,9 @@ pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
 pub use llm::Usage;
 pub use observation::{ObservationType, UnknownObservationType};
 pub use pipeline::{
-    init, Config, ConfigError, ExportStats, Guard, InitError, Protocol, SamplerConfig, Target,
-    LANGFUSE_OTLP_PATH,
+    init, Compression, Config, ConfigError, DestinationStats, ExportFailure, ExportStats,
+    FailureKind, Guard, InitError, Protocol, SamplerConfig, Target, TlsFiles, LANGFUSE_OTLP_PATH,
+    LANGSMITH_OTLP_PATH,
 };
 pub use propagation::{
     extract, inject, inject_context, Extracted, HeaderCarrier, IntoParent, TraceContext,

@@ -34,13 +34,31 @@ thread_local! {
     static CACHED: RefCell<(u64, Route)> = const { RefCell::new((0, Route::Global)) };
 }
 
-/// Installs the route of a new pipeline (`None` when its guard shuts it down).
-pub(crate) fn install(route: Option<Route>) {
-    if let Ok(mut slot) = SLOT.write() {
-        OFF.store(matches!(route, Some(Route::Off)), Ordering::Release);
-        *slot = route;
-        GENERATION.fetch_add(1, Ordering::Release);
+/// Installs the route of a new pipeline (`None` when its guard shuts it down); returns
+/// its generation, for [`uninstall`].
+pub(crate) fn install(route: Option<Route>) -> u64 {
+    let mut slot = SLOT
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    OFF.store(matches!(route, Some(Route::Off)), Ordering::Release);
+    *slot = route;
+    GENERATION.fetch_add(1, Ordering::AcqRel) + 1
+}
+
+/// Takes the route of `generation` away, unless a later `init()` installed another:
+/// dropping the guard of an earlier pipeline must not stop the current one. Whether it
+/// was taken away.
+pub(crate) fn uninstall(generation: u64) -> bool {
+    let mut slot = SLOT
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if GENERATION.load(Ordering::Acquire) != generation {
+        return false;
     }
+    OFF.store(false, Ordering::Release);
+    *slot = None;
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+    true
 }
 
 /// Whether our pipeline records nothing: no span is to be made at all.

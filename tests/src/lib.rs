@@ -13,6 +13,7 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider,
 pub use opentelemetry_sdk::trace::SpanData as Span;
 
 pub mod receiver;
+pub mod tls;
 
 static EXPORTER: OnceLock<InMemorySpanExporter> = OnceLock::new();
 

@@ -89,6 +89,14 @@ impl Inbox {
         }
     }
 
+    /// A request answered without reading its spans (a refusing receiver).
+    fn note_request(&self, headers: Vec<(String, String)>) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.requests += 1;
+            inner.headers.push(headers);
+        }
+    }
+
     /// Every span received so far.
     pub fn spans(&self) -> Vec<Received> {
         self.inner
@@ -145,6 +153,15 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// A receiver serving on `addr` until dropped (`stop` is sent then).
+    pub fn new(addr: SocketAddr, inbox: Inbox, stop: oneshot::Sender<()>) -> Self {
+        Self {
+            addr,
+            inbox,
+            _stop: stop,
+        }
+    }
+
     /// Waits until at least `n` spans arrived, or `limit` passed (bounded polling).
     pub async fn wait_for(&self, n: usize, limit: std::time::Duration) {
         let deadline = std::time::Instant::now() + limit;
@@ -156,13 +173,27 @@ impl Receiver {
 
 /// Starts an OTLP/gRPC receiver on `addr` (`127.0.0.1:0` for any free port).
 pub async fn grpc(addr: SocketAddr) -> std::io::Result<Receiver> {
+    grpc_with(addr, None).await
+}
+
+/// Starts an OTLP/gRPC receiver on `addr`, behind TLS when `tls` is given.
+pub async fn grpc_with(
+    addr: SocketAddr,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+) -> std::io::Result<Receiver> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let inbox = Inbox::default();
     let (stop, stopped) = oneshot::channel::<()>();
     let service = TraceServiceServer::new(GrpcService(inbox.clone()));
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder
+            .tls_config(tls)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
     tokio::spawn(async move {
-        let _ = tonic::transport::Server::builder()
+        let _ = builder
             .add_service(service)
             .serve_with_incoming_shutdown(tokio_stream_from(listener), async move {
                 let _ = stopped.await;
@@ -196,10 +227,78 @@ pub async fn http(addr: SocketAddr) -> std::io::Result<Receiver> {
     let addr = listener.local_addr()?;
     let inbox = Inbox::default();
     let (stop, stopped) = oneshot::channel::<()>();
+    let router = otlp_router(inbox.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(Receiver {
+        addr,
+        inbox,
+        _stop: stop,
+    })
+}
+
+/// Starts a plain HTTP receiver that answers every request with `status` and `body`
+/// (a backend refusing a key, say), counting the requests.
+pub async fn http_answering(
+    addr: SocketAddr,
+    status: http::StatusCode,
+    body: &'static str,
+) -> std::io::Result<Receiver> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let inbox = Inbox::default();
+    let (stop, stopped) = oneshot::channel::<()>();
     let recorder = inbox.clone();
+    let router = axum::Router::new().fallback(move |headers: http::HeaderMap| {
+        let recorder = recorder.clone();
+        async move {
+            recorder.note_request(
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                    .collect(),
+            );
+            (status, body)
+        }
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(Receiver {
+        addr,
+        inbox,
+        _stop: stop,
+    })
+}
+
+/// The OTLP/HTTP routes: the standard path, Langfuse's and LangSmith's.
+pub fn otlp_router(inbox: Inbox) -> axum::Router {
+    let recorder = inbox;
     let handler = axum::routing::post(move |headers: http::HeaderMap, body: axum::body::Bytes| {
         let recorder = recorder.clone();
         async move {
+            let gzip = headers
+                .get(http::header::CONTENT_ENCODING)
+                .is_some_and(|v| v.as_bytes() == b"gzip");
+            let body = if gzip {
+                let mut plain = Vec::new();
+                let mut decoder = flate2::read::GzDecoder::new(&body[..]);
+                if std::io::Read::read_to_end(&mut decoder, &mut plain).is_err() {
+                    return (http::StatusCode::BAD_REQUEST, Vec::new());
+                }
+                axum::body::Bytes::from(plain)
+            } else {
+                body
+            };
             match ExportTraceServiceRequest::decode(body) {
                 Ok(request) => {
                     let headers = headers
@@ -219,22 +318,10 @@ pub async fn http(addr: SocketAddr) -> std::io::Result<Receiver> {
             }
         }
     });
-    // The standard path, and the one Langfuse serves OTLP on.
-    let router = axum::Router::new()
+    axum::Router::new()
         .route("/v1/traces", handler.clone())
-        .route("/api/public/otel/v1/traces", handler);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    Ok(Receiver {
-        addr,
-        inbox,
-        _stop: stop,
-    })
+        .route("/api/public/otel/v1/traces", handler.clone())
+        .route("/otel/v1/traces", handler)
 }
 
 /// A loopback address nothing listens on (a port bound and released).

@@ -57,11 +57,146 @@ pub enum Target {
         protocol: Protocol,
         /// Extra headers (or gRPC metadata), e.g. authentication.
         headers: Vec<(String, String)>,
+        /// The CA to trust and the client certificate, for `https://` endpoints.
+        tls: TlsFiles,
+        /// How request bodies are compressed.
+        compression: Compression,
     },
     /// An exporter given in code ([`Config::exporter`]).
     Custom,
     /// Nothing is recorded (`OTEL_SDK_DISABLED=true`).
     Disabled,
+}
+
+/// How OTLP request bodies are compressed (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed (the default).
+    #[default]
+    None,
+    /// gzip (needs the `gzip` feature, on by default).
+    Gzip,
+}
+
+impl FromStr for Compression {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        match text.trim() {
+            "" | "none" => Ok(Self::None),
+            "gzip" => Ok(Self::Gzip),
+            other => Err(ConfigError::UnknownCompression(other.to_owned())),
+        }
+    }
+}
+
+/// The files of an OTLP destination's TLS: a private CA to trust instead of the
+/// platform's roots, and a client certificate with its key (mutual TLS). Each path comes
+/// with where it was set (a variable, or a `Config` call), which errors name.
+///
+/// ```
+/// let tls = traced::TlsFiles::default().ca_certificate("ca.pem");
+/// assert_eq!(tls.ca().map(|p| p.to_str()), Some(Some("ca.pem")));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub(crate) ca: Option<(PathBuf, String)>,
+    pub(crate) client_certificate: Option<(PathBuf, String)>,
+    pub(crate) client_key: Option<(PathBuf, String)>,
+}
+
+impl TlsFiles {
+    /// Trust only the CA certificates (PEM) in `path` for this destination.
+    pub fn ca_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca = Some((path.into(), "Config::ca_certificate".into()));
+        self
+    }
+
+    /// Present this client certificate chain (PEM) and its private key (PEM: PKCS#8,
+    /// PKCS#1 or SEC1) to the server.
+    pub fn client_certificate(
+        mut self,
+        certificate: impl Into<PathBuf>,
+        key: impl Into<PathBuf>,
+    ) -> Self {
+        self.client_certificate = Some((certificate.into(), "Config::client_certificate".into()));
+        self.client_key = Some((key.into(), "Config::client_certificate (key)".into()));
+        self
+    }
+
+    /// The private CA file, if one is set.
+    pub fn ca(&self) -> Option<&std::path::Path> {
+        self.ca.as_ref().map(|(path, _)| path.as_path())
+    }
+
+    /// Whether any file is set.
+    pub fn is_empty(&self) -> bool {
+        self.ca.is_none() && self.client_certificate.is_none() && self.client_key.is_none()
+    }
+}
+
+impl Target {
+    /// An OTLP endpoint (for HTTP, the full URL with `/v1/traces`), with no headers, the
+    /// platform's roots for `https://`, and no compression.
+    ///
+    /// ```
+    /// let target = traced::Target::otlp("http://127.0.0.1:4318/v1/traces", traced::Protocol::HttpProtobuf);
+    /// assert_eq!(target.to_string(), "OTLP http/protobuf to http://127.0.0.1:4318/v1/traces");
+    /// ```
+    pub fn otlp(endpoint: impl Into<String>, protocol: Protocol) -> Self {
+        Self::Otlp {
+            endpoint: endpoint.into(),
+            protocol,
+            headers: Vec::new(),
+            tls: TlsFiles::default(),
+            compression: Compression::None,
+        }
+    }
+
+    /// Langfuse: OTLP/HTTP to `{host}/api/public/otel/v1/traces` with Basic authentication
+    /// by the project's keys, and the headers Langfuse's own SDK sends.
+    ///
+    /// ```
+    /// let target = traced::Target::langfuse("https://cloud.langfuse.com", "pk-lf-1", "sk-lf-2");
+    /// assert_eq!(target.to_string(), "OTLP http/protobuf to https://cloud.langfuse.com/api/public/otel/v1/traces");
+    /// ```
+    pub fn langfuse(host: &str, public_key: &str, secret_key: &str) -> Self {
+        let endpoint = format!("{}{LANGFUSE_OTLP_PATH}", host.trim_end_matches('/'));
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));
+        let mut target = Self::otlp(endpoint, Protocol::HttpProtobuf);
+        if let Self::Otlp { headers, .. } = &mut target {
+            headers.push(("Authorization".into(), format!("Basic {token}")));
+            headers.extend(super::hosted::langfuse_headers(public_key));
+        }
+        target
+    }
+
+    /// LangSmith: OTLP/HTTP to `{endpoint}/otel/v1/traces` with the API key in `x-api-key`
+    /// and the project, if given, in `Langsmith-Project`.
+    ///
+    /// ```
+    /// let target = traced::Target::langsmith("https://api.smith.langchain.com", "lsv2_key", Some("checkout"));
+    /// let traced::Target::Otlp { endpoint, headers, .. } = &target else { unreachable!() };
+    /// assert_eq!(endpoint, "https://api.smith.langchain.com/otel/v1/traces");
+    /// assert!(headers.contains(&("Langsmith-Project".to_owned(), "checkout".to_owned())));
+    /// ```
+    pub fn langsmith(endpoint: &str, api_key: &str, project: Option<&str>) -> Self {
+        let endpoint = format!("{}{LANGSMITH_OTLP_PATH}", endpoint.trim_end_matches('/'));
+        let mut target = Self::otlp(endpoint, Protocol::HttpProtobuf);
+        if let Self::Otlp { headers, .. } = &mut target {
+            headers.push(("x-api-key".into(), api_key.into()));
+            if let Some(project) = project {
+                headers.push(("Langsmith-Project".into(), project.into()));
+            }
+        }
+        target
+    }
+
+    /// The embedded store under `dir`.
+    pub fn embedded(dir: impl Into<PathBuf>) -> Self {
+        Self::Embedded { dir: dir.into() }
+    }
 }
 
 /// Where spans go, in words.
@@ -126,6 +261,41 @@ pub enum ConfigError {
         /// The bad member.
         member: String,
     },
+    /// A header that HTTP (or gRPC metadata) cannot carry.
+    InvalidHeader {
+        /// The header's name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A compression other than `gzip` or `none`.
+    UnknownCompression(String),
+    /// A number that is not one (`OTEL_EXPORTER_OTLP_TIMEOUT`).
+    InvalidNumber {
+        /// The variable.
+        variable: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// A certificate or key file that cannot be used.
+    Tls {
+        /// Where the path was set (a variable, or a `Config` call).
+        source: String,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Something this build of traced leaves out (`https://` without the `tls` feature,
+    /// gzip without the `gzip` feature).
+    NotBuilt {
+        /// Where it was asked for.
+        source: String,
+        /// What was asked for.
+        what: String,
+        /// The cargo feature that brings it.
+        feature: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -153,6 +323,30 @@ impl fmt::Display for ConfigError {
             Self::InvalidList { variable, member } => {
                 write!(f, "{variable} has {member:?}, which is not key=value")
             }
+            Self::InvalidHeader { name, reason } => {
+                write!(f, "header {name:?} cannot be sent: {reason}")
+            }
+            Self::UnknownCompression(c) => {
+                write!(f, "unknown OTLP compression {c:?}: use \"gzip\" or \"none\"")
+            }
+            Self::InvalidNumber { variable, value } => write!(
+                f,
+                "{variable} = {value:?} is not a whole number of milliseconds (write e.g. 10000)"
+            ),
+            Self::Tls {
+                source,
+                path,
+                reason,
+            } => write!(f, "{source} = {}: {reason}", path.display()),
+            Self::NotBuilt {
+                source,
+                what,
+                feature,
+            } => write!(
+                f,
+                "{source} asks for {what}, but traced was built without its `{feature}` feature: \
+                 enable it (`traced = {{ features = [\"{feature}\"] }}`; it is on by default) or change {source}"
+            ),
         }
     }
 }
@@ -176,6 +370,10 @@ pub struct Config {
     pub(crate) service_name: Option<String>,
     pub(crate) resource_attributes: Vec<(String, String)>,
     pub(crate) target: Target,
+    /// Destinations besides `target`, each with its own spool and counts.
+    pub(crate) also: Vec<Target>,
+    /// Whether export failures are told on stderr when no `log` logger shows warnings.
+    pub(crate) notices: bool,
     pub(crate) sampler: SamplerConfig,
     pub(crate) spool_dir: Option<PathBuf>,
     pub(crate) spool_max_bytes: u64,
@@ -201,6 +399,9 @@ impl Default for Config {
 /// The path of the Langfuse OTLP endpoint under its host.
 pub const LANGFUSE_OTLP_PATH: &str = "/api/public/otel/v1/traces";
 
+/// The path of the LangSmith OTLP endpoint under its API URL.
+pub const LANGSMITH_OTLP_PATH: &str = "/otel/v1/traces";
+
 impl Config {
     /// The defaults: the embedded store, every span sampled (parent-based), a 64 MiB
     /// spool, a 2048-span queue. Reads no environment.
@@ -211,6 +412,8 @@ impl Config {
             target: Target::Embedded {
                 dir: crate::export::default_dir(),
             },
+            also: Vec::new(),
+            notices: true,
             sampler: SamplerConfig::ParentBased(Box::new(SamplerConfig::AlwaysOn)),
             spool_dir: None,
             spool_max_bytes: 64 << 20,
@@ -265,26 +468,100 @@ impl Config {
         self
     }
 
-    /// Send spans to an OTLP endpoint (for HTTP, the full URL with `/v1/traces`).
+    /// Send spans to an OTLP endpoint (for HTTP, the full URL with `/v1/traces`). Like
+    /// every destination setter, this replaces the main destination; [`Config::also`] adds
+    /// one.
     pub fn otlp(mut self, endpoint: impl Into<String>, protocol: Protocol) -> Self {
-        self.target = Target::Otlp {
-            endpoint: endpoint.into(),
-            protocol,
-            headers: Vec::new(),
-        };
+        self.target = Target::otlp(endpoint, protocol);
         self
     }
 
-    /// A header (gRPC metadata) sent with every export; only for an OTLP target.
+    /// Send spans to one more destination as well, with its own spool and counts: a slow
+    /// or dead destination never delays or loses another's spans. `header`,
+    /// `ca_certificate`, `client_certificate` and `compression` apply to the OTLP
+    /// destination added last.
+    ///
+    /// ```
+    /// use traced::{Config, Protocol, Target};
+    ///
+    /// let config = Config::new()
+    ///     .langfuse("https://cloud.langfuse.com", "pk-lf-1", "sk-lf-2")
+    ///     .also(Target::otlp("https://phoenix.internal:6006/v1/traces", Protocol::HttpProtobuf))
+    ///     .ca_certificate("/etc/ssl/internal-ca.pem")
+    ///     .also(Target::embedded("traces"));
+    /// assert_eq!(config.targets().count(), 3);
+    /// ```
+    pub fn also(mut self, target: Target) -> Self {
+        if target != Target::Disabled {
+            self.also.push(target);
+        }
+        self
+    }
+
+    /// Keep a copy of every span in the embedded store under `dir` as well.
+    pub fn also_embedded(self, dir: impl Into<PathBuf>) -> Self {
+        self.also(Target::embedded(dir))
+    }
+
+    /// The OTLP destination added last, which the transport settings apply to.
+    fn last_otlp(&mut self) -> Option<&mut Target> {
+        self.also
+            .iter_mut()
+            .rev()
+            .chain(std::iter::once(&mut self.target))
+            .find(|t| matches!(t, Target::Otlp { .. }))
+    }
+
+    /// A header (gRPC metadata) sent with every export to the OTLP destination added
+    /// last.
     pub fn header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        if let Target::Otlp { headers, .. } = &mut self.target {
+        if let Some(Target::Otlp { headers, .. }) = self.last_otlp() {
             headers.push((key.into(), value.into()));
         }
         self
     }
 
+    /// Trust only the CA certificates (PEM) in `path` for the OTLP destination added last
+    /// (`OTEL_EXPORTER_OTLP_CERTIFICATE`), instead of the platform's roots.
+    ///
+    /// ```
+    /// let config = traced::Config::new()
+    ///     .otlp("https://collector.internal:4318/v1/traces", traced::Protocol::HttpProtobuf)
+    ///     .ca_certificate("/etc/ssl/internal-ca.pem");
+    /// # drop(config);
+    /// ```
+    pub fn ca_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        if let Some(Target::Otlp { tls, .. }) = self.last_otlp() {
+            *tls = std::mem::take(tls).ca_certificate(path);
+        }
+        self
+    }
+
+    /// Present a client certificate (PEM chain) and its key (PEM) to the OTLP destination
+    /// added last: mutual TLS (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `_CLIENT_KEY`).
+    pub fn client_certificate(
+        mut self,
+        certificate: impl Into<PathBuf>,
+        key: impl Into<PathBuf>,
+    ) -> Self {
+        if let Some(Target::Otlp { tls, .. }) = self.last_otlp() {
+            *tls = std::mem::take(tls).client_certificate(certificate, key);
+        }
+        self
+    }
+
+    /// Compress request bodies to the OTLP destination added last
+    /// (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        if let Some(Target::Otlp { compression: c, .. }) = self.last_otlp() {
+            *c = compression;
+        }
+        self
+    }
+
     /// Send spans to Langfuse: OTLP/HTTP to `{host}/api/public/otel/v1/traces` with Basic
-    /// authentication by the project's public and secret keys.
+    /// authentication by the project's public and secret keys, and the `x-langfuse-*`
+    /// headers its own SDK sends.
     ///
     /// ```
     /// use traced::{Config, Target};
@@ -293,17 +570,40 @@ impl Config {
     /// assert_eq!(endpoint, "https://cloud.langfuse.com/api/public/otel/v1/traces");
     /// assert_eq!(headers[0].1, "Basic cGstbGYtMTpzay1sZi0y");
     /// ```
-    pub fn langfuse(self, host: &str, public_key: &str, secret_key: &str) -> Self {
-        let endpoint = format!("{}{LANGFUSE_OTLP_PATH}", host.trim_end_matches('/'));
-        let token =
-            base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));
-        self.otlp(endpoint, Protocol::HttpProtobuf)
-            .header("Authorization", format!("Basic {token}"))
+    pub fn langfuse(mut self, host: &str, public_key: &str, secret_key: &str) -> Self {
+        self.target = Target::langfuse(host, public_key, secret_key);
+        self
+    }
+
+    /// Send spans to LangSmith: OTLP/HTTP to `{endpoint}/otel/v1/traces` (endpoint
+    /// `https://api.smith.langchain.com`, or your region's or instance's) with `x-api-key`
+    /// and, when given, `Langsmith-Project`.
+    ///
+    /// ```
+    /// let config = traced::Config::new().langsmith("https://api.smith.langchain.com", "lsv2_pt_x", None);
+    /// assert_eq!(config.target().to_string(), "OTLP http/protobuf to https://api.smith.langchain.com/otel/v1/traces");
+    /// ```
+    pub fn langsmith(mut self, endpoint: &str, api_key: &str, project: Option<&str>) -> Self {
+        self.target = Target::langsmith(endpoint, api_key, project);
+        self
     }
 
     /// Keep spans in the embedded store under `dir`.
     pub fn embedded(mut self, dir: impl Into<PathBuf>) -> Self {
         self.target = Target::Embedded { dir: dir.into() };
+        self
+    }
+
+    /// Whether an export failure (and its recovery) is told on stderr, once per kind of
+    /// failure and destination, when no `log` logger shows warnings (default: yes;
+    /// `TRACED_NOTICES=off`). With a logger the notice is a `log` warning instead.
+    ///
+    /// ```
+    /// let config = traced::Config::new().notices(false);
+    /// # drop(config);
+    /// ```
+    pub fn notices(mut self, on: bool) -> Self {
+        self.notices = on;
         self
     }
 
@@ -454,9 +754,14 @@ impl Config {
         policy
     }
 
-    /// Where spans go.
+    /// Where spans go (the main destination).
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// Every destination: the main one, then those added with [`Config::also`].
+    pub fn targets(&self) -> impl Iterator<Item = &Target> {
+        std::iter::once(&self.target).chain(&self.also)
     }
 
     /// The service name, or the default the OpenTelemetry spec gives
@@ -471,10 +776,45 @@ impl Config {
         })
     }
 
-    /// Checks what can be checked before anything starts: the endpoint URL.
+    /// Checks what can be checked before anything starts: endpoints, headers, and that
+    /// this build has what they need.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if let Target::Otlp { endpoint, .. } = &self.target {
+        for target in self.targets() {
+            let Target::Otlp {
+                endpoint,
+                headers,
+                tls,
+                compression,
+                ..
+            } = target
+            else {
+                continue;
+            };
             validate_endpoint("Config::otlp", endpoint)?;
+            for (name, value) in headers {
+                let invalid = |reason: String| ConfigError::InvalidHeader {
+                    name: name.clone(),
+                    reason,
+                };
+                http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| invalid(e.to_string()))?;
+                http::HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?;
+            }
+            let https = endpoint.starts_with("https://");
+            if !cfg!(feature = "tls") && (https || !tls.is_empty()) {
+                return Err(ConfigError::NotBuilt {
+                    source: format!("the endpoint {endpoint}"),
+                    what: "TLS".into(),
+                    feature: "tls",
+                });
+            }
+            if !cfg!(feature = "gzip") && *compression == Compression::Gzip {
+                return Err(ConfigError::NotBuilt {
+                    source: "OTEL_EXPORTER_OTLP_COMPRESSION".into(),
+                    what: "gzip".into(),
+                    feature: "gzip",
+                });
+            }
         }
         Ok(())
     }

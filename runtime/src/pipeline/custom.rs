@@ -47,9 +47,7 @@ impl fmt::Debug for SharedExporter {
 
 impl SharedExporter {
     pub(crate) fn new<E: SpanExporter + 'static>(exporter: E) -> Self {
-        Self(Arc::new(Mutex::new(Some(BoxedExporter(Box::new(
-            exporter,
-        ))))))
+        Self(Arc::new(Mutex::new(Some(BoxedExporter::new(exporter)))))
     }
 
     pub(crate) fn take(&self) -> Option<BoxedExporter> {
@@ -59,6 +57,12 @@ impl SharedExporter {
 
 #[derive(Debug)]
 pub(crate) struct BoxedExporter(Box<dyn DynExporter>);
+
+impl BoxedExporter {
+    pub(crate) fn new<E: SpanExporter + 'static>(exporter: E) -> Self {
+        Self(Box::new(exporter))
+    }
+}
 
 impl SpanExporter for BoxedExporter {
     fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {

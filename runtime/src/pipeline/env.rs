@@ -1,6 +1,11 @@
-//! Reading the standard environment: `OTEL_*` and `LANGFUSE_*`.
+//! Reading the standard environment: `OTEL_*`, `LANGFUSE_*`, `LANGSMITH_*` (and the
+//! `LANGCHAIN_*` names LangSmith's SDK still reads), `TRACED_*`.
 
-use super::config::{validate_endpoint, Config, ConfigError, Protocol, SamplerConfig, Target};
+use std::time::Duration;
+
+use super::config::{
+    validate_endpoint, Compression, Config, ConfigError, Protocol, SamplerConfig, Target, TlsFiles,
+};
 
 fn list(variable: &'static str, text: &str) -> Result<Vec<(String, String)>, ConfigError> {
     let mut pairs = Vec::new();
@@ -85,11 +90,96 @@ fn otlp(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Target>, Conf
     if let Some(text) = get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") {
         headers.extend(list("OTEL_EXPORTER_OTLP_TRACES_HEADERS", &text)?);
     }
+    // Each setting in its `_TRACES_` form wins over the general one.
+    let either = |general: &'static str, traces: &'static str| {
+        get(traces)
+            .map(|value| (value, traces))
+            .or_else(|| get(general).map(|value| (value, general)))
+    };
+    let file =
+        |general, traces| either(general, traces).map(|(v, from)| (v.into(), from.to_owned()));
+    let tls = TlsFiles {
+        ca: file(
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        ),
+        client_certificate: file(
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+        ),
+        client_key: file(
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+        ),
+    };
+    let compression = match either(
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    ) {
+        Some((text, _)) => text.parse::<Compression>()?,
+        None => Compression::None,
+    };
     Ok(Some(Target::Otlp {
         endpoint,
         protocol,
         headers,
+        tls,
+        compression,
     }))
+}
+
+/// `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT`, in milliseconds (0: no limit).
+fn timeout(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Duration>, ConfigError> {
+    for variable in [
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ] {
+        let Some(text) = lookup(variable)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        let millis = text
+            .parse::<u64>()
+            .map_err(|_| ConfigError::InvalidNumber {
+                variable,
+                value: text.clone(),
+            })?;
+        // "0" means no limit; a day stands for that, so every wait stays bounded.
+        let millis = if millis == 0 { 86_400_000 } else { millis };
+        return Ok(Some(Duration::from_millis(millis)));
+    }
+    Ok(None)
+}
+
+/// The LangSmith destination, if an API key is set (and tracing not turned off).
+fn langsmith(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Target>, ConfigError> {
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    // LangSmith's SDK: each LANGSMITH_* name wins over its older LANGCHAIN_* one.
+    let either = |name: &str| {
+        get(&format!("LANGSMITH_{name}")).or_else(|| get(&format!("LANGCHAIN_{name}")))
+    };
+    let Some(key) = either("API_KEY") else {
+        return Ok(None);
+    };
+    let off = ["LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"]
+        .iter()
+        .filter_map(|name| get(name))
+        .next()
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    if off {
+        return Ok(None);
+    }
+    let endpoint =
+        either("ENDPOINT").unwrap_or_else(|| super::hosted::LANGSMITH_DEFAULT_ENDPOINT.to_owned());
+    validate_endpoint("LANGSMITH_ENDPOINT", &endpoint)?;
+    let project = either("PROJECT");
+    Ok(Some(Target::langsmith(&endpoint, &key, project.as_deref())))
 }
 
 /// The Langfuse settings, if any; an error if only some are there.
@@ -128,7 +218,8 @@ fn langfuse(
 
 pub(super) fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
     let mut config = Config::new();
-    if let Some(dir) = lookup(crate::export::TRACED_DIR).filter(|d| !d.is_empty()) {
+    let traced_dir = lookup(crate::export::TRACED_DIR).filter(|d| !d.is_empty());
+    if let Some(dir) = &traced_dir {
         config = config.embedded(dir);
     }
     if let Some(text) = lookup("OTEL_RESOURCE_ATTRIBUTES").filter(|s| !s.trim().is_empty()) {
@@ -149,16 +240,36 @@ pub(super) fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Con
     if let Some(sampler) = sampler(&lookup)? {
         config.sampler = sampler;
     }
-    // Both are checked, so half a Langfuse configuration is an error even when an OTLP
-    // endpoint is also set; the standard OTLP variables win when both are complete.
-    let langfuse = langfuse(&lookup)?;
-    if let Some(target) = otlp(&lookup)? {
-        config.target = target;
-    } else if let Some((host, public, secret)) = langfuse {
-        config = config.langfuse(&host, &public, &secret);
+    if let Some(timeout) = timeout(&lookup)? {
+        config.export_timeout = timeout;
+    }
+    if let Some(text) = lookup("TRACED_NOTICES") {
+        config.notices = !matches!(
+            text.trim().to_ascii_lowercase().as_str(),
+            "off" | "false" | "0" | "no"
+        );
+    }
+    // Every destination the environment names, each checked (half a Langfuse
+    // configuration is an error even when an OTLP endpoint is set too): the OTLP
+    // endpoint, Langfuse, LangSmith; and, when TRACED_DIR is set as well, a copy in the
+    // embedded store.
+    let langfuse =
+        langfuse(&lookup)?.map(|(host, public, secret)| Target::langfuse(&host, &public, &secret));
+    let remote: Vec<Target> = [otlp(&lookup)?, langfuse, langsmith(&lookup)?]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut remote = remote.into_iter();
+    if let Some(main) = remote.next() {
+        config.target = main;
+        config.also.extend(remote);
+        if let Some(dir) = traced_dir {
+            config.also.push(Target::embedded(dir));
+        }
     }
     if lookup("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
         config.target = Target::Disabled;
+        config.also.clear();
     }
     Ok(config)
 }
@@ -197,11 +308,7 @@ mod tests {
         let http = target(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/")]);
         assert_eq!(
             http,
-            Target::Otlp {
-                endpoint: "http://c:4318/v1/traces".into(),
-                protocol: Protocol::HttpProtobuf,
-                headers: vec![]
-            }
+            Target::otlp("http://c:4318/v1/traces", Protocol::HttpProtobuf)
         );
         let grpc = target(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
@@ -252,6 +359,7 @@ mod tests {
             endpoint,
             protocol,
             headers,
+            ..
         } = t
         else {
             panic!("otlp")
@@ -259,9 +367,18 @@ mod tests {
         assert_eq!(endpoint, "http://lf:3000/api/public/otel/v1/traces");
         assert_eq!(protocol, Protocol::HttpProtobuf);
         assert_eq!(
-            headers,
-            [("Authorization".to_owned(), "Basic cGs6c2s=".to_owned())]
+            headers[0],
+            ("Authorization".to_owned(), "Basic cGs6c2s=".to_owned())
         );
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("x-langfuse-public-key"), Some("pk"));
+        assert_eq!(header("x-langfuse-sdk-name"), Some("traced-rust"));
+        assert_eq!(header("x-langfuse-ingestion-version"), Some("4"));
     }
 
     #[test]
@@ -321,5 +438,104 @@ mod tests {
             target(&[("OTEL_SDK_DISABLED", "false")]),
             Target::Embedded { .. }
         ));
+    }
+
+    #[test]
+    fn tls_compression_and_timeout_variables() {
+        let c = from(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318"),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/general/ca.pem"),
+            ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/traces/ca.pem"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/k.pem"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Target::Otlp {
+            tls, compression, ..
+        } = &c.target
+        else {
+            panic!("otlp")
+        };
+        assert_eq!(tls.ca(), Some(std::path::Path::new("/traces/ca.pem")));
+        assert_eq!(
+            tls.ca.as_ref().map(|(_, from)| from.as_str()),
+            Some("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")
+        );
+        assert!(tls.client_certificate.is_some() && tls.client_key.is_some());
+        assert_eq!(*compression, Compression::Gzip);
+        assert_eq!(c.export_timeout, Duration::from_millis(2500));
+        let err =
+            |vars: &[(&str, &str)]| from(vars).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli")
+        ])
+        .contains("brotli"));
+        assert!(
+            err(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "10s")]).contains("OTEL_EXPORTER_OTLP_TIMEOUT")
+        );
+    }
+
+    #[test]
+    fn langsmith_with_its_fallbacks() {
+        let t = target(&[
+            ("LANGCHAIN_API_KEY", "old"),
+            ("LANGSMITH_API_KEY", "lsv2"),
+            ("LANGCHAIN_PROJECT", "proj"),
+        ]);
+        let Target::Otlp {
+            endpoint, headers, ..
+        } = t
+        else {
+            panic!("otlp")
+        };
+        assert_eq!(endpoint, "https://api.smith.langchain.com/otel/v1/traces");
+        assert_eq!(
+            headers,
+            [
+                ("x-api-key".to_owned(), "lsv2".to_owned()),
+                ("Langsmith-Project".to_owned(), "proj".to_owned())
+            ]
+        );
+        let eu = target(&[
+            ("LANGSMITH_API_KEY", "k"),
+            ("LANGSMITH_ENDPOINT", "https://eu.api.smith.langchain.com/"),
+        ]);
+        assert_eq!(
+            eu.to_string(),
+            "OTLP http/protobuf to https://eu.api.smith.langchain.com/otel/v1/traces"
+        );
+        assert!(matches!(
+            target(&[("LANGSMITH_API_KEY", "k"), ("LANGSMITH_TRACING", "false")]),
+            Target::Embedded { .. }
+        ));
+    }
+
+    #[test]
+    fn several_destinations_and_the_embedded_copy() {
+        let c = from(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://phoenix:6006"),
+            ("LANGFUSE_HOST", "https://cloud.langfuse.com"),
+            ("LANGFUSE_PUBLIC_KEY", "pk"),
+            ("LANGFUSE_SECRET_KEY", "sk"),
+            ("LANGSMITH_API_KEY", "k"),
+            ("TRACED_DIR", "/tmp/copy"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let all: Vec<String> = c.targets().map(ToString::to_string).collect();
+        assert_eq!(
+            all,
+            [
+                "OTLP http/protobuf to http://phoenix:6006/v1/traces",
+                "OTLP http/protobuf to https://cloud.langfuse.com/api/public/otel/v1/traces",
+                "OTLP http/protobuf to https://api.smith.langchain.com/otel/v1/traces",
+                "the embedded store in /tmp/copy",
+            ]
+        );
+        let disabled = from(&[("OTEL_SDK_DISABLED", "true"), ("LANGSMITH_API_KEY", "k")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(disabled.targets().collect::<Vec<_>>(), [&Target::Disabled]);
     }
 }

@@ -8,10 +8,16 @@
 mod config;
 mod custom;
 mod env;
+mod fanout;
+mod health;
+mod hosted;
+mod http_client;
 mod recorder;
 mod reliable;
 mod spool;
 mod stats;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,12 +31,19 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-pub use config::{Config, ConfigError, Protocol, SamplerConfig, Target, LANGFUSE_OTLP_PATH};
-pub use stats::ExportStats;
+pub use config::{
+    Compression, Config, ConfigError, Protocol, SamplerConfig, Target, TlsFiles,
+    LANGFUSE_OTLP_PATH, LANGSMITH_OTLP_PATH,
+};
+pub use health::{ExportFailure, FailureKind};
+pub use stats::{DestinationStats, ExportStats};
 
 pub(crate) use recorder::RecordingTracer;
 
 use crate::tracer_slot::{self, Route};
+use custom::BoxedExporter;
+use fanout::{FanOut, Member};
+use health::Health;
 use recorder::Provider;
 use reliable::{ReliableExporter, Settings};
 use spool::Spool;
@@ -45,6 +58,9 @@ pub enum InitError {
     Exporter(String),
     /// The export runtime could not start.
     Runtime(std::io::Error),
+    /// Setting up panicked (a bug of traced's, or of a library under it): caught, so the
+    /// program goes on without export.
+    Panicked(String),
 }
 
 impl fmt::Display for InitError {
@@ -53,6 +69,7 @@ impl fmt::Display for InitError {
             Self::Config(error) => write!(f, "traced configuration: {error}"),
             Self::Exporter(error) => write!(f, "traced exporter: {error}"),
             Self::Runtime(error) => write!(f, "traced export runtime: {error}"),
+            Self::Panicked(message) => write!(f, "traced init panicked: {message}"),
         }
     }
 }
@@ -62,7 +79,7 @@ impl std::error::Error for InitError {
         match self {
             Self::Config(error) => Some(error),
             Self::Runtime(error) => Some(error),
-            Self::Exporter(_) => None,
+            Self::Exporter(_) | Self::Panicked(_) => None,
         }
     }
 }
@@ -123,49 +140,135 @@ impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
     }
 }
 
-fn otlp_exporter(
-    endpoint: &str,
+/// An OTLP destination, checked and ready to build its exporter.
+struct OtlpPlan {
+    endpoint: String,
     protocol: Protocol,
-    headers: &[(String, String)],
+    headers: Vec<(String, String)>,
+    compression: Compression,
     timeout: Duration,
-) -> Result<opentelemetry_otlp::SpanExporter, String> {
-    let built = match protocol {
-        Protocol::Grpc => {
-            let mut metadata = tonic::metadata::MetadataMap::new();
-            for (key, value) in headers {
-                let key =
-                    tonic::metadata::MetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
-                        .map_err(|e| format!("header name {key:?}: {e}"))?;
-                let value = value
-                    .parse()
-                    .map_err(|e| format!("header value of {key}: {e}"))?;
-                metadata.insert(key, value);
-            }
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint)
-                .with_timeout(timeout)
-                .with_metadata(metadata)
-                .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
-                .build()
-        }
-        Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let wire = if protocol == Protocol::HttpJson {
-                opentelemetry_otlp::Protocol::HttpJson
+    #[cfg(feature = "tls")]
+    tls: Option<tls::Material>,
+}
+
+impl OtlpPlan {
+    /// Reads and checks the TLS files now, so a bad one is an error from `init()`.
+    fn new(target: &Target, timeout: Duration) -> Result<Option<Self>, ConfigError> {
+        let Target::Otlp {
+            endpoint,
+            protocol,
+            headers,
+            tls,
+            compression,
+        } = target
+        else {
+            return Ok(None);
+        };
+        #[cfg(not(feature = "tls"))]
+        let _ = tls;
+        Ok(Some(Self {
+            endpoint: endpoint.clone(),
+            protocol: *protocol,
+            headers: headers.clone(),
+            compression: *compression,
+            timeout,
+            #[cfg(feature = "tls")]
+            tls: if endpoint.starts_with("https://") || !tls.is_empty() {
+                Some(tls::Material::load(tls)?)
             } else {
-                opentelemetry_otlp::Protocol::HttpBinary
-            };
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_endpoint(endpoint)
-                .with_protocol(wire)
-                .with_timeout(timeout)
-                .with_headers(headers.iter().cloned().collect::<HashMap<_, _>>())
-                .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
-                .build()
+                None
+            },
+        }))
+    }
+
+    fn compression(&self) -> Option<opentelemetry_otlp::Compression> {
+        match self.compression {
+            Compression::None => None,
+            Compression::Gzip => Some(opentelemetry_otlp::Compression::Gzip),
         }
-    };
-    built.map_err(|e| e.to_string())
+    }
+
+    /// The exporter (inside the export runtime: tonic needs one to exist).
+    fn build(&self, health: &Arc<Health>) -> Result<opentelemetry_otlp::SpanExporter, String> {
+        let built = match self.protocol {
+            Protocol::Grpc => {
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                for (key, value) in &self.headers {
+                    let key = tonic::metadata::MetadataKey::from_bytes(
+                        key.to_ascii_lowercase().as_bytes(),
+                    )
+                    .map_err(|e| format!("header name {key:?}: {e}"))?;
+                    let value = value
+                        .parse()
+                        .map_err(|e| format!("header value of {key}: {e}"))?;
+                    metadata.insert(key, value);
+                }
+                let builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(&self.endpoint)
+                    .with_timeout(self.timeout)
+                    .with_metadata(metadata)
+                    .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled());
+                #[cfg(feature = "tls")]
+                let builder = match &self.tls {
+                    Some(material) => builder.with_tls_config(material.tonic()),
+                    None => builder,
+                };
+                match self.compression() {
+                    Some(compression) => builder.with_compression(compression).build(),
+                    None => builder.build(),
+                }
+            }
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                let wire = if self.protocol == Protocol::HttpJson {
+                    opentelemetry_otlp::Protocol::HttpJson
+                } else {
+                    opentelemetry_otlp::Protocol::HttpBinary
+                };
+                #[cfg(feature = "tls")]
+                let client = http_client::ObservedClient::new(
+                    self.timeout,
+                    self.tls.as_ref().map(tls::Material::rustls).transpose()?,
+                    health.clone(),
+                )?;
+                #[cfg(not(feature = "tls"))]
+                let client = http_client::ObservedClient::new(self.timeout, health.clone())?;
+                let builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_http_client(client)
+                    .with_endpoint(&self.endpoint)
+                    .with_protocol(wire)
+                    .with_timeout(self.timeout)
+                    .with_headers(self.headers.iter().cloned().collect::<HashMap<_, _>>())
+                    .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled());
+                match self.compression() {
+                    Some(compression) => builder.with_compression(compression).build(),
+                    None => builder.build(),
+                }
+            }
+        };
+        built.map_err(|e| e.to_string())
+    }
+}
+
+/// One destination of a running pipeline, for its figures and health.
+#[derive(Debug)]
+struct Destination {
+    describe: String,
+    counters: Arc<Counters>,
+    health: Option<Arc<Health>>,
+    /// OTLP sends handed over and not finished yet.
+    in_flight: Option<Arc<reliable::InFlight>>,
+}
+
+impl Destination {
+    fn stats(&self) -> DestinationStats {
+        let mut stats = self.counters.destination(&self.describe);
+        if let Some(health) = &self.health {
+            (stats.last_error, stats.failing) = health.last();
+        }
+        stats
+    }
 }
 
 impl Config {
@@ -179,10 +282,134 @@ impl Config {
     /// assert_eq!(stats.dropped, 0);
     /// ```
     pub fn init(self) -> Result<Guard, InitError> {
+        // Nothing in setting up export may take the program down: a panic below (ours,
+        // or a library's) becomes an error the caller can report and go on without.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.init_inner())).unwrap_or_else(
+            |panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                Err(InitError::Panicked(message))
+            },
+        )
+    }
+
+    /// The destinations' exporters, each with its own counts (and health, spool and
+    /// runtime for OTLP).
+    fn destinations(&self, service: &str) -> Result<(Vec<Member>, Vec<Destination>), InitError> {
+        // Every file is read and every destination checked before anything starts.
+        let plans = self
+            .targets()
+            .map(|target| OtlpPlan::new(target, self.export_timeout))
+            .collect::<Result<Vec<_>, _>>()?;
+        let base_spool = self.spool_dir.clone().unwrap_or_else(|| {
+            crate::export::default_dir()
+                .join("spool")
+                .join(crate::export::file_safe(service))
+        });
+        let mut members = Vec::new();
+        let mut destinations = Vec::new();
+        let mut otlp_seen = 0;
+        for (target, plan) in self.targets().zip(plans) {
+            let counters = Arc::new(Counters::default());
+            let describe = target.to_string();
+            let mut health = None;
+            let mut in_flight = None;
+            let exporter = match (target, plan) {
+                (Target::Disabled, _) => continue,
+                (Target::Embedded { dir }, _) => BoxedExporter::new(CountingExporter {
+                    inner: crate::export::FileExporter::new(dir),
+                    counters: counters.clone(),
+                }),
+                (Target::Custom, _) => {
+                    let exporter = self
+                        .custom
+                        .as_ref()
+                        .and_then(custom::SharedExporter::take)
+                        .ok_or_else(|| InitError::Exporter(custom::already_taken().to_string()))?;
+                    BoxedExporter::new(CountingExporter {
+                        inner: exporter,
+                        counters: counters.clone(),
+                    })
+                }
+                (Target::Otlp { endpoint, .. }, Some(plan)) => {
+                    // The first OTLP destination keeps the spool where it always was; any
+                    // other has one of its own beside it.
+                    let spool_dir = if otlp_seen == 0 {
+                        base_spool.clone()
+                    } else {
+                        base_spool.join(format!("also-{}", crate::export::file_safe(endpoint)))
+                    };
+                    otlp_seen += 1;
+                    let runtime = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(1)
+                        .thread_name("traced-export")
+                        .enable_all()
+                        .build()
+                        .map_err(InitError::Runtime)?;
+                    let state = Arc::new(Health::new(
+                        describe.clone(),
+                        endpoint.starts_with("https://"),
+                        self.notices,
+                    ));
+                    let for_build = state.clone();
+                    let exporter = ReliableExporter::new(
+                        runtime,
+                        move || plan.build(&for_build),
+                        Settings {
+                            spool: Spool::new(spool_dir, self.spool_max_bytes),
+                            counters: counters.clone(),
+                            timeout: self.export_timeout,
+                            retry_initial: self.retry_initial,
+                            retry_max: self.retry_max,
+                            health: state.clone(),
+                        },
+                    )
+                    .map_err(|e| InitError::Exporter(format!("{describe}: {e}")))?;
+                    in_flight = Some(exporter.in_flight());
+                    health = Some(state);
+                    BoxedExporter::new(exporter)
+                }
+                (Target::Otlp { .. }, None) => continue,
+            };
+            members.push(Member {
+                exporter,
+                counters: counters.clone(),
+            });
+            destinations.push(Destination {
+                describe,
+                counters,
+                health,
+                in_flight,
+            });
+        }
+        Ok((members, destinations))
+    }
+
+    fn init_inner(self) -> Result<Guard, InitError> {
         self.validate()?;
-        crate::redact::install(Some(self.policy()));
         let counters = Arc::new(Counters::default());
         let service = self.service_name_or_default();
+        let describe = self
+            .targets()
+            .map(Target::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ");
+        if self.targets().all(|t| *t == Target::Disabled) {
+            crate::redact::install(Some(self.policy()));
+            let generation = tracer_slot::install(Some(Route::Off));
+            return Ok(Guard {
+                provider: None,
+                counters,
+                destinations: Vec::new(),
+                describe,
+                generation,
+                export_timeout: self.export_timeout,
+            });
+        }
+        let (members, destinations) = self.destinations(&service)?;
         let mut resource = Resource::builder().with_service_name(service.clone());
         for (key, value) in &self.resource_attributes {
             resource = resource.with_attribute(KeyValue::new(key.clone(), value.clone()));
@@ -195,96 +422,25 @@ impl Config {
             scheduled_delay: self.scheduled_delay,
             counters: counters.clone(),
         };
-        let mut in_flight = None;
-        let started = match &self.target {
-            Target::Disabled => {
-                tracer_slot::install(Some(Route::Off));
-                return Ok(Guard {
-                    provider: None,
-                    counters,
-                    describe: self.target.to_string(),
-                    routes: true,
-                    in_flight: None,
-                    export_timeout: self.export_timeout,
-                });
-            }
-            Target::Embedded { dir } => Provider::start(
-                CountingExporter {
-                    inner: crate::export::FileExporter::new(dir),
-                    counters: counters.clone(),
-                },
-                settings,
-            ),
-            Target::Custom => {
-                let exporter = self
-                    .custom
-                    .as_ref()
-                    .and_then(custom::SharedExporter::take)
-                    .ok_or_else(|| InitError::Exporter(custom::already_taken().to_string()))?;
-                Provider::start(
-                    CountingExporter {
-                        inner: exporter,
-                        counters: counters.clone(),
-                    },
-                    settings,
-                )
-            }
-            Target::Otlp {
-                endpoint,
-                protocol,
-                headers,
-            } => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .thread_name("traced-export")
-                    .enable_all()
-                    .build()
-                    .map_err(InitError::Runtime)?;
-                let spool_dir = self.spool_dir.clone().unwrap_or_else(|| {
-                    crate::export::default_dir()
-                        .join("spool")
-                        .join(crate::export::file_safe(&service))
-                });
-                let (endpoint, protocol, headers, timeout) = (
-                    endpoint.clone(),
-                    *protocol,
-                    headers.clone(),
-                    self.export_timeout,
-                );
-                let exporter = ReliableExporter::new(
-                    runtime,
-                    move || otlp_exporter(&endpoint, protocol, &headers, timeout),
-                    Settings {
-                        spool: Spool::new(spool_dir, self.spool_max_bytes),
-                        counters: counters.clone(),
-                        timeout: self.export_timeout,
-                        retry_initial: self.retry_initial,
-                        retry_max: self.retry_max,
-                    },
-                )
-                .map_err(InitError::Exporter)?;
-                in_flight = Some(exporter.in_flight());
-                Provider::start(exporter, settings)
-            }
-        };
-        let provider = started.map_err(InitError::Runtime)?;
+        let provider =
+            Provider::start(FanOut::new(members), settings).map_err(InitError::Runtime)?;
+        crate::redact::install(Some(self.policy()));
         global::set_tracer_provider(provider.clone());
         // The span path uses this tracer directly (see `tracer_slot`); with a sampler that
         // records nothing it makes no span at all.
-        tracer_slot::install(Some(if self.sampler == SamplerConfig::AlwaysOff {
+        let generation = tracer_slot::install(Some(if self.sampler == SamplerConfig::AlwaysOff {
             Route::Off
         } else {
             Route::Ours(Arc::new(
                 provider.tracer_with_scope(crate::call::SCOPE.clone()),
             ))
         }));
-        let describe = self.target.to_string();
         Ok(Guard {
             provider: Some(provider),
             counters,
+            destinations,
             describe,
-            routes: true,
-            in_flight,
+            generation,
             export_timeout: self.export_timeout,
         })
     }
@@ -295,12 +451,13 @@ impl Config {
 #[derive(Debug)]
 pub struct Guard {
     provider: Option<Provider>,
+    /// The recorder's counts (spans ended, handed to the destinations).
     counters: Arc<Counters>,
+    destinations: Vec<Destination>,
     describe: String,
-    /// Whether this guard's pipeline is the one spans are routed to.
-    routes: bool,
-    /// OTLP sends handed over and not finished yet.
-    in_flight: Option<Arc<reliable::InFlight>>,
+    /// The route this guard installed; a later `init()` installs another, which this
+    /// guard's shutdown must leave alone. Zero once shut down.
+    generation: u64,
     export_timeout: Duration,
 }
 
@@ -321,16 +478,54 @@ impl Guard {
         }
         // The export thread hands batches over without waiting for the collector; a
         // flush waits for those sends too (each bounded by the export timeout).
-        if let Some(in_flight) = &self.in_flight {
+        for in_flight in self
+            .destinations
+            .iter()
+            .filter_map(|d| d.in_flight.as_ref())
+        {
             if !in_flight.wait_idle(self.export_timeout + FLUSH_SLACK) {
                 log::warn!("traced: flush: sends still in flight after the export timeout");
             }
         }
     }
 
-    /// The counts so far (queue drops are known exactly only after a flush).
+    /// The counts so far, summed over the destinations (queue drops are known exactly
+    /// only after a flush).
     pub fn stats(&self) -> ExportStats {
-        self.counters.snapshot(false)
+        self.counters.snapshot(&self.destination_stats(), false)
+    }
+
+    /// Each destination's counts, its last export failure and whether it is failing now.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("traced-doc-dest-{}", std::process::id()));
+    /// let guard = traced::Config::new().embedded(&dir).init().unwrap();
+    /// for destination in guard.destinations() {
+    ///     assert!(destination.last_error.is_none());
+    ///     println!("{}: {} exported", destination.destination, destination.exported);
+    /// }
+    /// ```
+    pub fn destinations(&self) -> Vec<DestinationStats> {
+        self.destination_stats()
+    }
+
+    /// The most recent failure of a destination that is failing now, if any: what a
+    /// program should tell its user when spans are not arriving.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("traced-doc-last-{}", std::process::id()));
+    /// let guard = traced::Config::new().embedded(&dir).init().unwrap();
+    /// assert!(guard.last_error().is_none());
+    /// ```
+    pub fn last_error(&self) -> Option<ExportFailure> {
+        self.destination_stats()
+            .into_iter()
+            .filter(|d| d.failing)
+            .find_map(|d| d.last_error)
+    }
+
+    fn destination_stats(&self) -> Vec<DestinationStats> {
+        self.destinations.iter().map(Destination::stats).collect()
     }
 
     /// Where spans go, in words.
@@ -344,17 +539,17 @@ impl Guard {
     }
 
     fn shutdown_once(&mut self) -> ExportStats {
-        if std::mem::take(&mut self.routes) {
-            tracer_slot::install(None);
+        let generation = std::mem::take(&mut self.generation);
+        if generation != 0 && tracer_slot::uninstall(generation) {
             crate::redact::install(None);
         }
         let Some(provider) = self.provider.take() else {
-            return self.counters.snapshot(true);
+            return self.counters.snapshot(&self.destination_stats(), true);
         };
         // Each export is bounded by the export timeout; the last ones and the exporter's
         // own shutdown get twice that, and no more.
         provider.shutdown(self.export_timeout * 2 + FLUSH_SLACK);
-        let stats = self.counters.snapshot(true);
+        let stats = self.counters.snapshot(&self.destination_stats(), true);
         if stats.dropped > 0 || stats.pending_on_disk > 0 {
             log::warn!(
                 "traced: {} spans ended, {} exported, {} spooled, {} resent, {} dropped, {} still on disk for the next run",

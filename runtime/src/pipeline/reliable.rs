@@ -14,6 +14,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+use super::health::{FailureKind, Health};
 use super::spool::{read_batch, Spool};
 use super::stats::Counters;
 use crate::export::{Resource, SpanRecord};
@@ -86,6 +87,7 @@ struct Shared<E> {
     wake: Notify,
     stop: watch::Sender<bool>,
     in_flight: Arc<InFlight>,
+    health: Arc<Health>,
 }
 
 #[derive(Debug)]
@@ -104,18 +106,28 @@ pub(crate) struct Settings {
     pub(crate) timeout: Duration,
     pub(crate) retry_initial: Duration,
     pub(crate) retry_max: Duration,
+    pub(crate) health: Arc<Health>,
 }
 
 impl<E: SpanExporter + 'static> ReliableExporter<E> {
-    /// Builds the inner exporter inside the runtime (tonic needs one to exist).
+    /// Builds the inner exporter inside the runtime (tonic needs one to exist). On error
+    /// the runtime is let go in the background: dropping it here would panic when
+    /// `init()` is called from async code (`#[tokio::main]`).
     pub(crate) fn new(
         runtime: Runtime,
         build: impl FnOnce() -> Result<E, String>,
         settings: Settings,
     ) -> Result<Self, String> {
-        let inner = {
+        let built = {
             let _entered = runtime.enter();
-            build()?
+            build()
+        };
+        let inner = match built {
+            Ok(inner) => inner,
+            Err(error) => {
+                runtime.shutdown_background();
+                return Err(error);
+            }
         };
         let pending = settings.spool.pending_spans();
         Counters::add(&settings.counters.pending_on_disk, pending as usize);
@@ -132,6 +144,7 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
                 wake: Notify::new(),
                 stop: watch::Sender::new(false),
                 in_flight: Arc::new(InFlight::new(MAX_IN_FLIGHT)),
+                health: settings.health,
             }),
             runtime: Some(runtime),
             retry_started: OnceLock::new(),
@@ -192,12 +205,31 @@ impl<E: SpanExporter> Shared<E> {
     }
 }
 
-/// Sends one batch through the inner exporter, within the timeout.
-async fn send<E: SpanExporter>(shared: &Shared<E>, batch: Vec<SpanData>) -> Result<(), String> {
-    match tokio::time::timeout(shared.timeout, shared.inner.export(batch)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!("no answer within {:?}", shared.timeout)),
+/// Sends one batch through the inner exporter, within the timeout, and tells the
+/// destination's health how it went.
+async fn send<E: SpanExporter>(
+    shared: &Shared<E>,
+    batch: Vec<SpanData>,
+) -> Result<(), (String, FailureKind)> {
+    let error = match tokio::time::timeout(shared.timeout, shared.inner.export(batch)).await {
+        Ok(Ok(())) => {
+            shared.health.succeeded();
+            return Ok(());
+        }
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => format!("no answer within {:?}", shared.timeout),
+    };
+    let kind = shared.health.failed(&error);
+    Err((error, kind))
+}
+
+/// How long to wait before the next attempt after a failure of this kind: wrong
+/// credentials or a wrong path are not fixed by hammering the backend.
+fn backoff<E>(shared: &Shared<E>, kind: FailureKind, delay: Duration) -> Duration {
+    if kind.is_lasting() {
+        shared.retry_max
+    } else {
+        delay
     }
 }
 
@@ -238,14 +270,15 @@ async fn retry_loop<E: SpanExporter>(shared: Arc<Shared<E>>) {
                 delay = shared.retry_initial;
                 mark_up(&shared);
             }
-            Err(error) => {
+            Err((error, kind)) => {
                 shared.spool.release(&claimed);
+                let wait = backoff(&shared, kind, delay);
                 log::debug!(
-                    "traced: resending spooled spans failed ({error}); next try in {delay:?}"
+                    "traced: resending spooled spans failed ({error}); next try in {wait:?}"
                 );
-                mark_down(&shared, delay);
+                mark_down(&shared, wait);
                 tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => return,
                 }
                 delay = (delay * 2).min(shared.retry_max);
@@ -257,8 +290,9 @@ async fn retry_loop<E: SpanExporter>(shared: Arc<Shared<E>>) {
 async fn resend<E: SpanExporter>(
     shared: &Shared<E>,
     claimed: &std::path::Path,
-) -> Result<(), String> {
-    let (records, bad) = read_batch(claimed).map_err(|e| e.to_string())?;
+) -> Result<(), (String, FailureKind)> {
+    let (records, bad) =
+        read_batch(claimed).map_err(|e| (format!("the spool: {e}"), FailureKind::Other))?;
     let batch: Vec<SpanData> = records
         .iter()
         .filter_map(SpanRecord::to_span_data)
@@ -306,9 +340,9 @@ impl<E: SpanExporter + 'static> SpanExporter for ReliableExporter<E> {
             let n = batch.len();
             match send(&shared, batch.clone()).await {
                 Ok(()) => Counters::add(&shared.counters.exported, n),
-                Err(error) => {
+                Err((error, kind)) => {
                     log::debug!("traced: export failed ({error}); spooling {n} spans");
-                    mark_down(&shared, shared.retry_initial);
+                    mark_down(&shared, backoff(&shared, kind, shared.retry_initial));
                     let _ = shared.spool(&batch);
                 }
             }
@@ -377,7 +411,13 @@ impl<E: SpanExporter + 'static> Drop for ReliableExporter<E> {
     fn drop(&mut self) {
         self.shared.stop.send_replace(true);
         if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(1));
+            // Waiting for a runtime's threads is not allowed (it panics) in async code,
+            // where a failed init() or a dropped pipeline may drop this.
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            }
         }
     }
 }

@@ -19,9 +19,35 @@ pub struct ExportStats {
     pub pending_on_disk: u64,
 }
 
+/// What became of the spans sent to one destination, and how it is doing
+/// ([`Guard::destinations`](crate::Guard::destinations)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationStats {
+    /// The destination, in words (`OTLP http/protobuf to https://...`).
+    pub destination: String,
+    /// Delivered on the first attempt.
+    pub exported: u64,
+    /// Written to this destination's spool after a failed attempt.
+    pub spooled: u64,
+    /// Delivered later from the spool.
+    pub resent: u64,
+    /// Lost by this destination (its spool past its size, its disk failed, its exporter
+    /// panicked).
+    pub dropped: u64,
+    /// Still in this destination's spool, to be sent by a later run.
+    pub pending_on_disk: u64,
+    /// The last export failure (kept after a recovery).
+    pub last_error: Option<crate::ExportFailure>,
+    /// Whether its exports are failing now.
+    pub failing: bool,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) ended: AtomicU64,
+    /// Spans the export thread handed to the destinations (the rest of `ended` was
+    /// dropped before export).
+    pub(crate) handed: AtomicU64,
     pub(crate) exported: AtomicU64,
     pub(crate) spooled: AtomicU64,
     pub(crate) resent: AtomicU64,
@@ -35,24 +61,40 @@ impl Counters {
         counter.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    /// A snapshot; spans neither exported, spooled nor lost by the exporter were dropped
-    /// by the in-memory queue (exact once the pipeline is flushed).
-    pub(crate) fn snapshot(&self, flushed: bool) -> ExportStats {
+    /// What one destination did with the spans.
+    pub(crate) fn destination(&self, destination: &str) -> DestinationStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let ended = get(&self.ended);
-        let handled = get(&self.exported) + get(&self.spooled) + get(&self.lost);
-        let queue_dropped = if flushed {
-            ended.saturating_sub(handled)
-        } else {
-            0
-        };
-        ExportStats {
-            ended,
+        DestinationStats {
+            destination: destination.to_owned(),
             exported: get(&self.exported),
             spooled: get(&self.spooled),
             resent: get(&self.resent),
-            dropped: get(&self.spool_dropped) + get(&self.lost) + queue_dropped,
+            dropped: get(&self.spool_dropped) + get(&self.lost),
             pending_on_disk: get(&self.pending_on_disk),
+            last_error: None,
+            failing: false,
+        }
+    }
+
+    /// The pipeline's figures: `ended`, and the spans dropped before export, from the
+    /// recorder's counts (those exact once the pipeline is flushed); the rest summed over
+    /// the destinations.
+    pub(crate) fn snapshot(&self, destinations: &[DestinationStats], flushed: bool) -> ExportStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let ended = get(&self.ended);
+        let queue_dropped = if flushed {
+            ended.saturating_sub(get(&self.handed))
+        } else {
+            0
+        };
+        let sum = |f: fn(&DestinationStats) -> u64| destinations.iter().map(f).sum::<u64>();
+        ExportStats {
+            ended,
+            exported: sum(|d| d.exported),
+            spooled: sum(|d| d.spooled),
+            resent: sum(|d| d.resent),
+            dropped: sum(|d| d.dropped) + queue_dropped,
+            pending_on_disk: sum(|d| d.pending_on_disk),
         }
     }
 }

@@ -185,7 +185,13 @@ fn run<E: SpanExporter>(
         let work = pipeline.signal.wait(schedule.delay);
         let taken = pipeline.take();
         Counters::add(&counters.ended, (taken.spans + taken.rejected) as usize);
-        export_merged(pipeline, exporter, taken.batches, schedule.max_batch);
+        export_merged(
+            pipeline,
+            exporter,
+            taken.batches,
+            schedule.max_batch,
+            counters,
+        );
         pipeline.signal.flushed(work.flush);
         if work.shutdown {
             return;
@@ -201,6 +207,7 @@ fn export_merged<E: SpanExporter>(
     exporter: &E,
     batches: Vec<Vec<Finished>>,
     max_batch: usize,
+    counters: &Counters,
 ) {
     let max_batch = max_batch.max(1);
     let mut out: Vec<SpanData> = Vec::new();
@@ -211,24 +218,28 @@ fn export_merged<E: SpanExporter>(
             }
             out.push(finished.into_span_data());
             if out.len() == max_batch {
-                export(exporter, std::mem::take(&mut out));
+                export(exporter, std::mem::take(&mut out), counters);
             }
         }
         pipeline.recycle(batch);
     }
     if !out.is_empty() {
-        export(exporter, out);
+        export(exporter, out, counters);
     }
 }
 
 /// One export; a panicking exporter loses its batch (counted as dropped), not the thread.
-fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {
+fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>, counters: &Counters) {
+    let n = batch.len();
     let result = catch_unwind(AssertUnwindSafe(|| {
         futures_executor::block_on(exporter.export(batch))
     }));
     match result {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => log::debug!("traced: export failed: {error}"),
+        Ok(Ok(())) => Counters::add(&counters.handed, n),
+        Ok(Err(error)) => {
+            Counters::add(&counters.handed, n);
+            log::debug!("traced: export failed: {error}");
+        }
         Err(_) => log::warn!("traced: the span exporter panicked; its batch is lost"),
     }
 }
