@@ -16,6 +16,10 @@
 #    for Langfuse's OTLP endpoint (scripts/e2e_langfuse_receiver.py) and checks it was
 #    called on the right path with the right Basic auth and content type, and carried the
 #    trace with its attributes as exported (and, for two_services, each span's service).
+# 5. TLS: Phoenix's gRPC collector serves TLS with a certificate from a CA made for the
+#    run (trustme, installed into the same venv), so every gRPC run above goes over
+#    https:// with OTEL_EXPORTER_OTLP_CERTIFICATE; and one run with the wrong CA must
+#    say that its spans were not delivered, and why (TLS, unknown issuer).
 #
 # Needs: python3 >= 3.11 with venv and pip (python3-venv is installed with apt-get when
 # missing), cargo, coreutils and util-linux. Exits non-zero, saying which check failed,
@@ -35,6 +39,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PHOENIX_VERSION="${TRACED_E2E_PHOENIX_VERSION:-20.26.1}"
+TRUSTME_VERSION=1.2.1
 CACHE_DIR="${TRACED_E2E_CACHE:-$HOME/.cache/traced-e2e}"
 VENV="$CACHE_DIR/phoenix-venv"
 VENV_PY="$VENV/bin/python"
@@ -166,6 +171,25 @@ else
   touch "$STAMP"
   echo "installed in ${SECONDS}s"
 fi
+if ! "$VENV_PY" -c 'import trustme' >/dev/null 2>&1; then
+  "$VENV_PY" -m pip install --disable-pip-version-check --no-input -q "trustme==$TRUSTME_VERSION" \
+    || die "pip install trustme==$TRUSTME_VERSION failed"
+fi
+
+# A CA for this run, a certificate for 127.0.0.1 signed by it, and a CA that signed nothing.
+TLS_DIR="$WORK/tls"
+mkdir -p "$TLS_DIR"
+"$VENV_PY" - "$TLS_DIR" <<'EOF_TLS' || die "could not make the test CA"
+import sys, trustme
+from pathlib import Path
+out = Path(sys.argv[1])
+ca = trustme.CA()
+server = ca.issue_cert("127.0.0.1", "localhost")
+ca.cert_pem.write_to_path(str(out / "ca.pem"))
+server.private_key_pem.write_to_path(str(out / "server-key.pem"))
+(out / "server.pem").write_bytes(b"".join(blob.bytes() for blob in server.cert_chain_pems))
+trustme.CA().cert_pem.write_to_path(str(out / "other-ca.pem"))
+EOF_TLS
 
 PHOENIX_PORT="$(free_port)"
 PHOENIX_GRPC_PORT="$(free_port)"
@@ -190,11 +214,15 @@ env "${phoenix_env[@]}" \
   PHOENIX_AGENTS_DISABLE_WEB_ACCESS=true \
   PHOENIX_AGENTS_DISABLE_GITHUB=true \
   PHOENIX_ENABLE_MCP_SERVER=false \
+  PHOENIX_TLS_ENABLED_FOR_HTTP=false \
+  PHOENIX_TLS_ENABLED_FOR_GRPC=true \
+  PHOENIX_TLS_CERT_FILE="$TLS_DIR/server.pem" \
+  PHOENIX_TLS_KEY_FILE="$TLS_DIR/server-key.pem" \
   DO_NOT_TRACK=1 \
   setsid "$VENV_PY" "$ROOT/scripts/e2e_phoenix_serve.py" >"$WORK/phoenix.log" 2>&1 </dev/null &
 PHOENIX_PID=$!
 PIDS+=("$PHOENIX_PID")
-echo "starting Phoenix in the background (pid $PHOENIX_PID): HTTP $PHOENIX_URL, gRPC 127.0.0.1:$PHOENIX_GRPC_PORT, data in $WORK/phoenix"
+echo "starting Phoenix in the background (pid $PHOENIX_PID): HTTP $PHOENIX_URL, gRPC over TLS 127.0.0.1:$PHOENIX_GRPC_PORT, data in $WORK/phoenix"
 
 # ------------------------------------------------------------------ 2. the examples, read back from Phoenix
 if [ "$FAKE" = 1 ]; then
@@ -269,24 +297,41 @@ check_phoenix() { # label example
 }
 
 for proto in http grpc; do
+  tls_settings=()
   if [ "$proto" = http ]; then
     endpoint="http://127.0.0.1:$PHOENIX_PORT"
     protocol=http/protobuf
   else
-    endpoint="http://127.0.0.1:$PHOENIX_GRPC_PORT"
+    endpoint="https://127.0.0.1:$PHOENIX_GRPC_PORT"
     protocol=grpc
+    tls_settings=(OTEL_EXPORTER_OTLP_CERTIFICATE="$TLS_DIR/ca.pem")
   fi
   for example in two_services streaming; do
-    say "$example -> Phoenix over OTLP/$proto"
+    say "$example -> Phoenix over OTLP/$proto ($endpoint)"
     rc=0
     run_example "$proto" "$example" \
-      OTEL_EXPORTER_OTLP_ENDPOINT="$endpoint" OTEL_EXPORTER_OTLP_PROTOCOL="$protocol" || rc=$?
+      OTEL_EXPORTER_OTLP_ENDPOINT="$endpoint" OTEL_EXPORTER_OTLP_PROTOCOL="$protocol" "${tls_settings[@]}" || rc=$?
     if [ "$rc" -eq 0 ]; then
       check_phoenix "$proto" "$example" || rc=$?
     fi
     record "phoenix/$proto/$example" "$rc"
   done
 done
+
+# The wrong CA: the example must not claim delivery; it says what failed, and fails.
+say "streaming -> Phoenix over OTLP/gRPC with the wrong CA (must be reported)"
+rc=0
+if run_example wrong-ca streaming \
+  OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$PHOENIX_GRPC_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+  OTEL_EXPORTER_OTLP_CERTIFICATE="$TLS_DIR/other-ca.pem" TRACED_NOTICES=off; then
+  echo "    the example claimed success with an untrusted certificate"
+  rc=1
+fi
+log="$WORK/wrong-ca-streaming.log"
+grep -q "spooled for the next start" "$log" || { echo "    no word of the spooled spans"; rc=1; }
+grep -q "last error: TLS" "$log" || { echo "    the TLS failure was not told"; rc=1; }
+grep -q "UnknownIssuer" "$log" || { echo "    the reason (unknown issuer) was not told"; rc=1; }
+record "phoenix/grpc-tls/wrong-ca-reported" "$rc"
 
 # ------------------------------------------------------------------ 3. Langfuse stand-in
 # One fresh receiver per example, so that each check sees only that example's requests.

@@ -72,21 +72,46 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Export follows the environment (`OTEL_*`, `LANGFUSE_*`); with none set, the
     // embedded store (`./traces` or `$TRACED_DIR`).
     let config = traced::Config::from_env()?.service_name("streaming-example");
-    let target = config.target().clone();
+    let embedded = config.targets().find_map(|t| match t {
+        traced::Target::Embedded { dir } => Some(dir.clone()),
+        _ => None,
+    });
     let guard = config.init()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
     let (_, trace_id) = runtime.block_on(answer("When does a traced stream's span end?"));
     println!("trace {trace_id}");
+    guard.flush();
+    let destinations = guard.destinations();
     let stats = guard.shutdown();
     if stats.dropped > 0 {
         eprintln!("{} spans dropped", stats.dropped);
     }
+    // Say what the figures show, destination by destination.
+    let mut delivered = true;
+    for d in destinations {
+        if d.spooled + d.dropped > 0 {
+            delivered = false;
+            let error = d
+                .last_error
+                .map_or_else(|| "-".to_owned(), |e| e.to_string());
+            println!(
+                "{}: {} exported, {} spooled for the next start, {} dropped; last error: {error}",
+                d.destination, d.exported, d.spooled, d.dropped
+            );
+        } else {
+            println!("{}: {} spans exported", d.destination, d.exported);
+        }
+    }
 
-    let traced::Target::Embedded { dir } = target else {
-        println!("the spans are in the backend; look for trace {trace_id}");
-        return Ok(());
+    let not_delivered = || Err("some spans did not reach the backend (see above)".into());
+    let Some(dir) = embedded else {
+        if delivered {
+            println!("look for trace {trace_id} in the backend");
+            return Ok(());
+        }
+        return not_delivered();
     };
     let store = traced::export::read_store(&dir)?;
     print!(
@@ -104,6 +129,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 println!("  {} = {}", attribute.key, attribute.value.to_text());
             }
         }
+    }
+    if !delivered {
+        return not_delivered();
     }
     Ok(())
 }

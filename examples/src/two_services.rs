@@ -155,11 +155,51 @@ async fn serve(service: &'static str, router: Router, stop: Arc<Notify>) -> Resu
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { stop.notified().await })
         .await?;
-    let stats = tokio::task::spawn_blocking(move || guard.shutdown()).await?;
+    let (destinations, stats) = tokio::task::spawn_blocking(move || {
+        guard.flush();
+        let destinations = guard.destinations();
+        (destinations, guard.shutdown())
+    })
+    .await?;
+    // The parent reads these lines to say what became of the spans, destination by
+    // destination: it claims nothing the figures do not show.
+    for d in destinations {
+        let error = d
+            .last_error
+            .map_or_else(|| "-".to_owned(), |e| e.to_string());
+        println!(
+            "export\t{service}\t{}\t{}\t{}\t{}\t{}",
+            d.destination, d.exported, d.spooled, d.dropped, error
+        );
+    }
     if stats.dropped > 0 {
         eprintln!("{service}: {} spans dropped", stats.dropped);
     }
     Ok(())
+}
+
+/// What a server said of one destination when it stopped.
+struct Delivery {
+    service: String,
+    destination: String,
+    exported: u64,
+    spooled: u64,
+    dropped: u64,
+    error: String,
+}
+
+impl Delivery {
+    fn parse(line: &str) -> Option<Self> {
+        let mut fields = line.trim_end().strip_prefix("export\t")?.split('\t');
+        Some(Self {
+            service: fields.next()?.to_owned(),
+            destination: fields.next()?.to_owned(),
+            exported: fields.next()?.parse().ok()?,
+            spooled: fields.next()?.parse().ok()?,
+            dropped: fields.next()?.parse().ok()?,
+            error: fields.collect::<Vec<_>>().join("\t"),
+        })
+    }
 }
 
 async fn server_b() -> Result<(), Error> {
@@ -191,7 +231,20 @@ async fn server_a(server_b: String) -> Result<(), Error> {
 struct Service {
     child: Child,
     addr: String,
-    _stdout: BufReader<ChildStdout>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Service {
+    /// What the stopped server said of its destinations.
+    fn deliveries(&mut self) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        let mut line = String::new();
+        while self.stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+            out.extend(Delivery::parse(&line));
+            line.clear();
+        }
+        out
+    }
 }
 
 impl Drop for Service {
@@ -219,7 +272,7 @@ fn start(args: &[&str]) -> Result<Service, Error> {
     Ok(Service {
         child,
         addr,
-        _stdout: reader,
+        stdout: reader,
     })
 }
 
@@ -238,7 +291,11 @@ async fn orchestrate() -> Result<(), Error> {
     let config = traced::Config::from_env()?;
     let mut b = start(&["server-b"])?;
     let mut a = start(&["server-a", &b.addr])?;
-    let destination = config.target();
+    let destination = config
+        .targets()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ");
     println!(
         "server B on {}, server A on {}; spans go to {destination}\n",
         b.addr, a.addr
@@ -266,13 +323,47 @@ async fn orchestrate() -> Result<(), Error> {
         wait_for_exit(service, Duration::from_secs(10))?;
     }
 
-    let traced::Target::Embedded { dir } = config.target() else {
-        println!(
-            "the spans are in the backend; look for trace {}",
-            reply.trace_id
-        );
-        return Ok(());
+    let deliveries: Vec<Delivery> = [&mut a, &mut b]
+        .into_iter()
+        .flat_map(Service::deliveries)
+        .collect();
+    let remote = deliveries
+        .iter()
+        .filter(|d| !d.destination.starts_with("the embedded store"));
+    let mut all_delivered = true;
+    for d in remote {
+        if d.spooled == 0 && d.dropped == 0 {
+            println!(
+                "{}: {} spans exported to {}",
+                d.service, d.exported, d.destination
+            );
+        } else {
+            all_delivered = false;
+            println!(
+                "{}: {} exported, {} NOT delivered to {} ({} spooled, sent again by the next start; {} dropped); last error: {}",
+                d.service,
+                d.exported,
+                d.spooled + d.dropped,
+                d.destination,
+                d.spooled,
+                d.dropped,
+                d.error
+            );
+        }
+    }
+    let embedded = config.targets().find_map(|t| match t {
+        traced::Target::Embedded { dir } => Some(dir.clone()),
+        _ => None,
+    });
+    let not_delivered = || Err("some spans did not reach the backend (see above)".into());
+    let Some(dir) = embedded else {
+        if all_delivered {
+            println!("look for trace {} in the backend", reply.trace_id);
+            return Ok(());
+        }
+        return not_delivered();
     };
+    let dir = &dir;
     let store = traced::export::read_store(dir)?;
     let tree = traced::export::render_trace(&store.spans, &reply.trace_id);
     if tree.is_empty() {
@@ -283,6 +374,9 @@ async fn orchestrate() -> Result<(), Error> {
         "\nsee it in a browser: cargo run -p traced -- view --trace {} --html trace.html",
         reply.trace_id
     );
+    if !all_delivered {
+        return not_delivered();
+    }
     Ok(())
 }
 

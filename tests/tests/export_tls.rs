@@ -9,11 +9,20 @@ use std::time::Duration;
 
 use traced::{traced, Compression, Config, FailureKind, Guard, Protocol, Target};
 use traced_tests::receiver::{self, Receiver};
-use traced_tests::tls::{self, Pki, Serve};
+use traced_tests::tls::{self, Serve};
 
 #[traced(name = "tls work")]
 fn work(i: u32) -> u32 {
     i + 1
+}
+
+/// `init()` installs the process's pipeline: one test at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -90,11 +99,13 @@ async fn spans_arrive_with_a_private_ca(protocol: Protocol) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_http_protobuf_with_a_private_ca() {
+    let _one = lock();
     spans_arrive_with_a_private_ca(Protocol::HttpProtobuf).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_grpc_with_a_private_ca() {
+    let _one = lock();
     spans_arrive_with_a_private_ca(Protocol::Grpc).await;
 }
 
@@ -140,11 +151,13 @@ async fn mutual_tls(protocol: Protocol) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_over_http() {
+    let _one = lock();
     mutual_tls(Protocol::HttpProtobuf).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_over_grpc() {
+    let _one = lock();
     mutual_tls(Protocol::Grpc).await;
 }
 
@@ -206,16 +219,19 @@ async fn refused_certificate(protocol: Protocol, cert: &str, expected: &[&str]) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ca_over_http() {
+    let _one = lock();
     refused_certificate(Protocol::HttpProtobuf, "unknown CA", &["UnknownIssuer"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ca_over_grpc() {
+    let _one = lock();
     refused_certificate(Protocol::Grpc, "unknown CA", &["UnknownIssuer"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_host_name_over_http() {
+    let _one = lock();
     refused_certificate(
         Protocol::HttpProtobuf,
         "wrong name",
@@ -226,11 +242,13 @@ async fn wrong_host_name_over_http() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_certificate_over_grpc() {
+    let _one = lock();
     refused_certificate(Protocol::Grpc, "expired", &["expired", "Expired"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthorized_is_reported_with_the_backends_message_and_not_hammered() {
+    let _one = lock();
     let dir = temp("401");
     let refusing = receiver::http_answering(
         any_port(),
@@ -263,6 +281,7 @@ async fn unauthorized_is_reported_with_the_backends_message_and_not_hammered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_destinations_one_dead() {
+    let _one = lock();
     let dir = temp("two");
     let live = receiver::http(any_port()).await.expect("live receiver");
     let dead_addr = receiver::unused_addr();
@@ -304,6 +323,7 @@ async fn two_destinations_one_dead() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_and_the_hosted_backends_headers() {
+    let _one = lock();
     let dir = temp("hosted");
     let receiver = receiver::http(any_port()).await.expect("receiver");
     let base = format!("http://{}", receiver.addr);
@@ -333,6 +353,7 @@ async fn gzip_and_the_hosted_backends_headers() {
 
 #[test]
 fn bad_tls_files_and_headers_are_errors_from_init() {
+    let _one = lock();
     let dir = temp("bad-files");
     let pki = tls::pki(&dir);
     let not_pem = dir.join("not.pem");

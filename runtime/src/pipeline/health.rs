@@ -175,6 +175,8 @@ struct State {
     failures_since_ok: u64,
     /// A failure its client saw in detail, for the exporter's next error to use.
     detail: Option<ExportFailure>,
+    /// How many notices were told.
+    told: u64,
 }
 
 impl Health {
@@ -239,6 +241,7 @@ impl Health {
             });
             state.reported = Some(key);
             state.last = Some(failure);
+            state.told += u64::from(notice.is_some());
             (notice, kind)
         };
         if let Some(line) = notice.0 {
@@ -260,6 +263,7 @@ impl Health {
             });
             state.failing = false;
             state.failures_since_ok = 0;
+            state.told += u64::from(notice.is_some());
             notice
         };
         if let Some(line) = notice {
@@ -271,6 +275,11 @@ impl Health {
     pub(crate) fn last(&self) -> (Option<ExportFailure>, bool) {
         let state = self.state();
         (state.last.clone(), state.failing)
+    }
+
+    #[cfg(test)]
+    fn told(&self) -> u64 {
+        self.state().told
     }
 
     fn tell(&self, line: &str) {
@@ -334,14 +343,22 @@ mod tests {
         let (last, failing) = health.last();
         assert!(failing);
         assert_eq!(last.map(|f| f.reason), Some("invalid key".to_owned()));
+        assert_eq!(health.told(), 1);
+        health.detail(ExportFailure::from_status(401, b"invalid key"));
+        health.failed("HTTP export failed");
+        assert_eq!(health.told(), 1, "the same kind is told once");
         assert_eq!(health.failed("connection refused"), FailureKind::Refused);
+        assert_eq!(health.told(), 2, "a new kind is told");
         assert_eq!(
             health.failed("gRPC code: Cancelled: transport error: connection closed"),
             FailureKind::Tls
         );
         health.succeeded();
+        assert_eq!(health.told(), 4, "the recovery is told");
+        health.succeeded();
+        assert_eq!(health.told(), 4);
         let (last, failing) = health.last();
         assert!(!failing);
-        assert_eq!(last.map(|f| f.kind), Some(FailureKind::Refused));
+        assert_eq!(last.map(|f| f.kind), Some(FailureKind::Tls));
     }
 }

@@ -1,13 +1,22 @@
-//! The OTLP/HTTP client: reqwest (with our TLS), which tells the destination's
-//! [`Health`] what exactly went wrong. opentelemetry-otlp's own error for a failed request
-//! says only "network error" or "status code: 401": the TLS alert, the refused
-//! connection and the backend's message ("invalid API key") are lost before they reach
-//! us, and those are what a user needs to fix the configuration.
+//! The OTLP/HTTP client: hyper (with our TLS), telling the destination's [`Health`]
+//! what exactly went wrong. opentelemetry-otlp's own error for a failed request says only
+//! "network error" or "status code: 401": the TLS alert, the refused connection and the
+//! backend's message ("invalid API key") are lost before they reach us, and those are
+//! what a user needs to fix the configuration.
+//!
+//! Not reqwest: its rustls build without a provider makes every `reqwest::Client::new()`
+//! of the application panic unless a process-wide provider is installed, and its default
+//! brings aws-lc. hyper-util's client with hyper-rustls takes our ring-based rustls
+//! configuration and leaves the application's own clients alone.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use opentelemetry_http::{HttpClient, HttpError, Request, Response};
 
 use super::health::{ExportFailure, FailureKind, Health};
@@ -15,9 +24,15 @@ use super::health::{ExportFailure, FailureKind, Health};
 /// The most bytes of a response kept (the OTLP exporter's own limit).
 const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
+#[cfg(feature = "tls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "tls"))]
+type Connector = HttpConnector;
+
 #[derive(Debug)]
 pub(crate) struct ObservedClient {
-    client: reqwest::Client,
+    client: Client<Connector, Full<Bytes>>,
+    timeout: Duration,
     health: Arc<Health>,
 }
 
@@ -28,18 +43,37 @@ impl ObservedClient {
         #[cfg(feature = "tls")] tls: Option<rustls::ClientConfig>,
         health: Arc<Health>,
     ) -> Result<Self, String> {
-        let builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)));
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
+        http.enforce_http(false);
         #[cfg(feature = "tls")]
-        let builder = match tls {
-            Some(config) => builder.tls_backend_preconfigured(config),
-            None => builder,
+        let connector = {
+            let builder = hyper_rustls::HttpsConnectorBuilder::new();
+            let builder = match tls {
+                Some(config) => builder.with_tls_config(config).https_or_http(),
+                // A plain http:// destination: any https:// URL is refused (no roots).
+                None => builder
+                    .with_tls_config(
+                        rustls::ClientConfig::builder_with_provider(Arc::new(
+                            rustls::crypto::ring::default_provider(),
+                        ))
+                        .with_safe_default_protocol_versions()
+                        .map_err(|e| e.to_string())?
+                        .with_root_certificates(rustls::RootCertStore::empty())
+                        .with_no_client_auth(),
+                    )
+                    .https_or_http(),
+            };
+            builder.enable_http1().wrap_connector(http)
         };
-        let client = builder
-            .build()
-            .map_err(|e| format!("the HTTP client: {}", chain(&e)))?;
-        Ok(Self { client, health })
+        #[cfg(not(feature = "tls"))]
+        let connector = http;
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Self {
+            client,
+            timeout,
+            health,
+        })
     }
 }
 
@@ -59,7 +93,7 @@ pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// What a failed request (no response) was.
-fn classify(error: &reqwest::Error) -> ExportFailure {
+fn classify(error: &(dyn std::error::Error + 'static)) -> ExportFailure {
     let text = chain(error);
     let mut kind = None;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -92,53 +126,52 @@ fn classify(error: &reqwest::Error) -> ExportFailure {
         }
         source = cause.source();
     }
-    let kind = kind.unwrap_or_else(|| {
-        if error.is_timeout() {
-            FailureKind::Timeout
-        } else {
-            ExportFailure::from_text(&text).kind
-        }
-    });
+    let kind = kind.unwrap_or_else(|| ExportFailure::from_text(&text).kind);
     ExportFailure::new(kind, None, &text)
 }
 
-#[async_trait::async_trait]
-impl HttpClient for ObservedClient {
-    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        let request = reqwest::Request::try_from(request)?;
-        let mut response = match self.client.execute(request).await {
+impl ObservedClient {
+    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let (parts, body) = request.into_parts();
+        let request = Request::from_parts(parts, Full::new(body));
+        let response = match self.client.request(request).await {
             Ok(response) => response,
             Err(error) => {
                 self.health.detail(classify(&error));
                 return Err(Box::new(error));
             }
         };
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    body.extend_from_slice(&chunk);
-                    if body.len() >= MAX_RESPONSE_BYTES {
-                        body.truncate(MAX_RESPONSE_BYTES);
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(error) => {
-                    self.health.detail(classify(&error));
-                    return Err(Box::new(error));
-                }
+        let (parts, body) = response.into_parts();
+        let body = match Limited::new(body, MAX_RESPONSE_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) => {
+                let failure = match error.downcast_ref::<hyper::Error>() {
+                    Some(hyper) => classify(hyper),
+                    None => ExportFailure::new(FailureKind::Other, None, &error.to_string()),
+                };
+                self.health.detail(failure);
+                return Err(error);
+            }
+        };
+        if !parts.status.is_success() {
+            self.health
+                .detail(ExportFailure::from_status(parts.status.as_u16(), &body));
+        }
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for ObservedClient {
+    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        match tokio::time::timeout(self.timeout, self.send(request)).await {
+            Ok(result) => result,
+            Err(_) => {
+                let text = format!("no answer within {:?}", self.timeout);
+                self.health
+                    .detail(ExportFailure::new(FailureKind::Timeout, None, &text));
+                Err(text.into())
             }
         }
-        if !status.is_success() {
-            self.health
-                .detail(ExportFailure::from_status(status.as_u16(), &body));
-        }
-        let mut out = Response::new(Bytes::from(body));
-        *out.status_mut() = status;
-        *out.headers_mut() = headers;
-        Ok(out)
     }
 }

@@ -161,15 +161,13 @@ impl Material {
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
             .with_root_certificates(self.roots.clone());
-        let mut config = match &self.identity {
+        // (ALPN is set by the connector, to HTTP/1.1.)
+        match &self.identity {
             Some(identity) => builder
                 .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
-                .map_err(|e| format!("the client certificate: {e}"))?,
-            None => builder.with_no_client_auth(),
-        };
-        // The client speaks HTTP/1.1 only (reqwest is built without http2).
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(config)
+                .map_err(|e| format!("the client certificate: {e}")),
+            None => Ok(builder.with_no_client_auth()),
+        }
     }
 
     /// The tonic configuration of the OTLP/gRPC channel.
