@@ -17,12 +17,16 @@ fn work(i: u32) -> u32 {
 }
 
 /// `init()` installs the process's pipeline: one test at a time.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// For a test outside any runtime.
+fn lock() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.blocking_lock()
+}
+
+/// For an async test.
+async fn lock_async() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -99,13 +103,13 @@ async fn spans_arrive_with_a_private_ca(protocol: Protocol) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_http_protobuf_with_a_private_ca() {
-    let _one = lock();
+    let _one = lock_async().await;
     spans_arrive_with_a_private_ca(Protocol::HttpProtobuf).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_grpc_with_a_private_ca() {
-    let _one = lock();
+    let _one = lock_async().await;
     spans_arrive_with_a_private_ca(Protocol::Grpc).await;
 }
 
@@ -151,13 +155,13 @@ async fn mutual_tls(protocol: Protocol) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_over_http() {
-    let _one = lock();
+    let _one = lock_async().await;
     mutual_tls(Protocol::HttpProtobuf).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_over_grpc() {
-    let _one = lock();
+    let _one = lock_async().await;
     mutual_tls(Protocol::Grpc).await;
 }
 
@@ -219,19 +223,19 @@ async fn refused_certificate(protocol: Protocol, cert: &str, expected: &[&str]) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ca_over_http() {
-    let _one = lock();
+    let _one = lock_async().await;
     refused_certificate(Protocol::HttpProtobuf, "unknown CA", &["UnknownIssuer"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ca_over_grpc() {
-    let _one = lock();
+    let _one = lock_async().await;
     refused_certificate(Protocol::Grpc, "unknown CA", &["UnknownIssuer"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_host_name_over_http() {
-    let _one = lock();
+    let _one = lock_async().await;
     refused_certificate(
         Protocol::HttpProtobuf,
         "wrong name",
@@ -242,13 +246,13 @@ async fn wrong_host_name_over_http() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_certificate_over_grpc() {
-    let _one = lock();
+    let _one = lock_async().await;
     refused_certificate(Protocol::Grpc, "expired", &["expired", "Expired"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthorized_is_reported_with_the_backends_message_and_not_hammered() {
-    let _one = lock();
+    let _one = lock_async().await;
     let dir = temp("401");
     let refusing = receiver::http_answering(
         any_port(),
@@ -281,7 +285,7 @@ async fn unauthorized_is_reported_with_the_backends_message_and_not_hammered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_destinations_one_dead() {
-    let _one = lock();
+    let _one = lock_async().await;
     let dir = temp("two");
     let live = receiver::http(any_port()).await.expect("live receiver");
     let dead_addr = receiver::unused_addr();
@@ -323,7 +327,7 @@ async fn two_destinations_one_dead() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_and_the_hosted_backends_headers() {
-    let _one = lock();
+    let _one = lock_async().await;
     let dir = temp("hosted");
     let receiver = receiver::http(any_port()).await.expect("receiver");
     let base = format!("http://{}", receiver.addr);
@@ -370,7 +374,7 @@ fn bad_tls_files_and_headers_are_errors_from_init() {
     };
     let error = |extra: Vec<(&'static str, String)>| {
         Config::from_lookup(vars(extra))
-            .and_then(|c| Ok(c.spool_dir(dir.join("spool"))))
+            .map(|c| c.spool_dir(dir.join("spool")))
             .map_err(traced::InitError::from)
             .and_then(Config::init)
             .map(drop)

@@ -4,17 +4,19 @@
 //! panic), and with an exporter that fails to build. Each test holds one lock: `init()`
 //! installs the process's pipeline.
 
-use std::sync::Mutex;
-
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 use traced::{traced, Config, Guard, InitError, Protocol};
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// For a test outside any runtime.
+fn lock() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.blocking_lock()
+}
+
+/// For an async test.
+async fn lock_async() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
 }
 
 #[traced(name = "context work")]
@@ -65,21 +67,21 @@ fn from_plain_main() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_tokio_main_multi_thread() {
-    let _one = lock();
+    let _one = lock_async().await;
     check(grpc_over_tls());
     check(failing_build());
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn from_tokio_main_current_thread() {
-    let _one = lock();
+    let _one = lock_async().await;
     check(grpc_over_tls());
     check(failing_build());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_spawn_blocking_and_another_runtimes_worker() {
-    let _one = lock();
+    let _one = lock_async().await;
     tokio::task::spawn_blocking(|| {
         check(grpc_over_tls());
         check(failing_build());

@@ -844,3 +844,59 @@ pub(crate) fn validate_endpoint(source: &str, value: &str) -> Result<(), ConfigE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Built without the `tls` feature, an `https://` endpoint is an error that names the
+    /// feature, never a plain-text fallback.
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn https_without_tls_is_an_error() {
+        let error = Config::new()
+            .otlp("https://collector:4318/v1/traces", Protocol::HttpProtobuf)
+            .validate()
+            .expect_err("no TLS in this build");
+        assert!(error.to_string().contains("`tls` feature"), "{error}");
+    }
+
+    #[cfg(not(feature = "gzip"))]
+    #[test]
+    fn gzip_without_the_feature_is_an_error() {
+        let error = Config::new()
+            .otlp("http://collector:4318/v1/traces", Protocol::HttpProtobuf)
+            .compression(Compression::Gzip)
+            .validate()
+            .expect_err("no gzip in this build");
+        assert!(error.to_string().contains("`gzip` feature"), "{error}");
+    }
+
+    #[test]
+    fn transport_settings_apply_to_the_destination_added_last() {
+        let config = Config::new()
+            .otlp("http://a:4318/v1/traces", Protocol::HttpProtobuf)
+            .also(Target::embedded("copy"))
+            .also(Target::otlp("https://b:4317", Protocol::Grpc))
+            .header("x-b", "1")
+            .compression(Compression::Gzip)
+            .ca_certificate("ca.pem");
+        let targets: Vec<&Target> = config.targets().collect();
+        let Target::Otlp { headers, .. } = targets[0] else {
+            panic!("otlp")
+        };
+        assert!(headers.is_empty());
+        let Target::Otlp {
+            headers,
+            compression,
+            tls,
+            ..
+        } = targets[2]
+        else {
+            panic!("otlp")
+        };
+        assert_eq!(headers, &[("x-b".to_owned(), "1".to_owned())]);
+        assert_eq!(*compression, Compression::Gzip);
+        assert_eq!(tls.ca(), Some(std::path::Path::new("ca.pem")));
+    }
+}

@@ -84,10 +84,35 @@ impl fmt::Display for ExportFailure {
 /// The most characters of outside text (a server's answer) a failure keeps.
 const MAX_REASON_CHARS: usize = 300;
 
+/// An error chain as libraries render it, without what says nothing: the SDK's
+/// "Operation failed" wrapper, and a cause repeated right after itself
+/// (`...: invalid peer certificate: UnknownIssuer: invalid peer certificate: UnknownIssuer`).
+fn tidy(text: &str) -> String {
+    let text = text.trim();
+    let text = text.strip_prefix("Operation failed: ").unwrap_or(text);
+    let parts: Vec<&str> = text.split(": ").collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(parts.len());
+    let mut i = 0;
+    while i < parts.len() {
+        // The longest run of segments that repeats the run just before it.
+        let repeat = (1..=kept.len().min(parts.len() - i))
+            .rev()
+            .find(|&n| kept[kept.len() - n..] == parts[i..i + n]);
+        match repeat {
+            Some(n) => i += n,
+            None => {
+                kept.push(parts[i]);
+                i += 1;
+            }
+        }
+    }
+    kept.join(": ")
+}
+
 /// Outside text made safe for one log line: control characters escaped, bounded.
 pub(crate) fn bounded(text: &str) -> String {
     let mut out = String::new();
-    for (n, c) in text.trim().chars().enumerate() {
+    for (n, c) in tidy(text).chars().enumerate() {
         if n == MAX_REASON_CHARS {
             out.push('…');
             break;
@@ -321,6 +346,19 @@ mod tests {
             ExportFailure::from_text("tcp connect error: Connection refused (os error 111)").kind,
             FailureKind::Refused
         );
+    }
+
+    #[test]
+    fn repeated_causes_and_the_sdk_wrapper_are_left_out() {
+        let text = "Operation failed: TonicTracesClient export failed with gRPC code: Unavailable: \
+                    transport error: invalid peer certificate: UnknownIssuer: invalid peer certificate: UnknownIssuer";
+        assert_eq!(
+            bounded(text),
+            "TonicTracesClient export failed with gRPC code: Unavailable: transport error: \
+             invalid peer certificate: UnknownIssuer"
+        );
+        assert_eq!(bounded("a: b: a: b"), "a: b");
+        assert_eq!(bounded("a: b: c"), "a: b: c");
     }
 
     #[test]

@@ -2,7 +2,17 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// What became of the spans handed to the export pipeline.
+/// What became of the spans handed to the export pipeline. With several destinations,
+/// `ended` counts each span once and the other figures are summed over the destinations
+/// (two destinations that both took every span show `exported == 2 * ended`);
+/// [`Guard::destinations`](crate::Guard::destinations) has each one's.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("traced-doc-stats-{}", std::process::id()));
+/// let guard = traced::Config::new().embedded(&dir).init().unwrap();
+/// let stats = guard.shutdown();
+/// assert_eq!(stats.dropped, 0);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExportStats {
     /// Sampled spans that ended and entered the pipeline.
