@@ -318,20 +318,23 @@ for proto in http grpc; do
   done
 done
 
-# The wrong CA: the example must not claim delivery; it says what failed, and fails.
-say "streaming -> Phoenix over OTLP/gRPC with the wrong CA (must be reported)"
-rc=0
-if run_example wrong-ca streaming \
-  OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$PHOENIX_GRPC_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
-  OTEL_EXPORTER_OTLP_CERTIFICATE="$TLS_DIR/other-ca.pem" TRACED_NOTICES=off; then
-  echo "    the example claimed success with an untrusted certificate"
-  rc=1
-fi
-log="$WORK/wrong-ca-streaming.log"
-grep -q "spooled for the next start" "$log" || { echo "    no word of the spooled spans"; rc=1; }
-grep -q "last error: TLS" "$log" || { echo "    the TLS failure was not told"; rc=1; }
-grep -q "UnknownIssuer" "$log" || { echo "    the reason (unknown issuer) was not told"; rc=1; }
-record "phoenix/grpc-tls/wrong-ca-reported" "$rc"
+# The wrong CA: an example must not claim delivery; it says what failed, and fails.
+for example in two_services streaming; do
+  say "$example -> Phoenix over OTLP/gRPC with the wrong CA (must be reported)"
+  rc=0
+  if run_example wrong-ca "$example" \
+    OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$PHOENIX_GRPC_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+    OTEL_EXPORTER_OTLP_CERTIFICATE="$TLS_DIR/other-ca.pem" TRACED_NOTICES=off; then
+    echo "    the example claimed success with an untrusted certificate"
+    rc=1
+  fi
+  log="$WORK/wrong-ca-$example.log"
+  grep -qE "spooled for the next start|spooled, sent again by the next start" "$log" \
+    || { echo "    no word of the spooled spans"; rc=1; }
+  grep -q "last error: TLS" "$log" || { echo "    the TLS failure was not told"; rc=1; }
+  grep -q "UnknownIssuer" "$log" || { echo "    the reason (unknown issuer) was not told"; rc=1; }
+  record "phoenix/grpc-tls/wrong-ca-reported/$example" "$rc"
+done
 
 # ------------------------------------------------------------------ 3. Langfuse stand-in
 # One fresh receiver per example, so that each check sees only that example's requests.

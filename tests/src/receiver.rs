@@ -330,3 +330,29 @@ pub fn unused_addr() -> SocketAddr {
         .and_then(|l| l.local_addr())
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 1)))
 }
+
+/// A listener that accepts connections and never answers (a collector that hangs), until
+/// dropped.
+pub async fn silent(addr: SocketAddr) -> std::io::Result<Receiver> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    if let Ok((stream, _)) = accepted {
+                        held.push(stream);
+                    }
+                }
+                _ = &mut stopped => return,
+            }
+        }
+    });
+    Ok(Receiver {
+        addr,
+        inbox: Inbox::default(),
+        _stop: stop,
+    })
+}

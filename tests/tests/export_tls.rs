@@ -284,6 +284,26 @@ async fn unauthorized_is_reported_with_the_backends_message_and_not_hammered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_that_never_answers_is_a_timeout() {
+    let _one = lock_async().await;
+    let dir = temp("silent");
+    let silent = receiver::silent(any_port()).await.expect("listener");
+    let guard = config(&dir)
+        .export_timeout(Duration::from_millis(500))
+        .otlp(
+            format!("http://{}/v1/traces", silent.addr),
+            Protocol::HttpProtobuf,
+        )
+        .init()
+        .expect("valid config");
+    produce(&guard, 1).await;
+    let failure = guard.last_error().expect("reported");
+    assert_eq!(failure.kind, FailureKind::Timeout, "{failure}");
+    let stats = shutdown(guard).await;
+    assert_eq!((stats.spooled, stats.dropped), (1, 0), "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_destinations_one_dead() {
     let _one = lock_async().await;
     let dir = temp("two");
