@@ -69,6 +69,12 @@ pub enum Target {
 }
 
 /// How OTLP request bodies are compressed (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+///
+/// ```
+/// use traced::Compression;
+/// assert_eq!("gzip".parse::<Compression>().ok(), Some(Compression::Gzip));
+/// assert!("brotli".parse::<Compression>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Compression {
     /// Not compressed (the default).
@@ -114,6 +120,11 @@ impl TlsFiles {
 
     /// Present this client certificate chain (PEM) and its private key (PEM: PKCS#8,
     /// PKCS#1 or SEC1) to the server.
+    ///
+    /// ```
+    /// let tls = traced::TlsFiles::default().client_certificate("client.pem", "client-key.pem");
+    /// assert!(!tls.is_empty());
+    /// ```
     pub fn client_certificate(
         mut self,
         certificate: impl Into<PathBuf>,
@@ -194,6 +205,10 @@ impl Target {
     }
 
     /// The embedded store under `dir`.
+    ///
+    /// ```
+    /// assert_eq!(traced::Target::embedded("traces").to_string(), "the embedded store in traces");
+    /// ```
     pub fn embedded(dir: impl Into<PathBuf>) -> Self {
         Self::Embedded { dir: dir.into() }
     }
@@ -499,6 +514,13 @@ impl Config {
     }
 
     /// Keep a copy of every span in the embedded store under `dir` as well.
+    ///
+    /// ```
+    /// let config = traced::Config::new()
+    ///     .otlp("https://collector:4318/v1/traces", traced::Protocol::HttpProtobuf)
+    ///     .also_embedded("traces");
+    /// assert_eq!(config.targets().count(), 2);
+    /// ```
     pub fn also_embedded(self, dir: impl Into<PathBuf>) -> Self {
         self.also(Target::embedded(dir))
     }
@@ -539,6 +561,13 @@ impl Config {
 
     /// Present a client certificate (PEM chain) and its key (PEM) to the OTLP destination
     /// added last: mutual TLS (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `_CLIENT_KEY`).
+    ///
+    /// ```
+    /// let config = traced::Config::new()
+    ///     .otlp("https://collector.internal:4317", traced::Protocol::Grpc)
+    ///     .client_certificate("/etc/traced/client.pem", "/etc/traced/client-key.pem");
+    /// # drop(config);
+    /// ```
     pub fn client_certificate(
         mut self,
         certificate: impl Into<PathBuf>,
@@ -552,6 +581,13 @@ impl Config {
 
     /// Compress request bodies to the OTLP destination added last
     /// (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+    ///
+    /// ```
+    /// let config = traced::Config::new()
+    ///     .otlp("https://collector:4318/v1/traces", traced::Protocol::HttpProtobuf)
+    ///     .compression(traced::Compression::Gzip);
+    /// # drop(config);
+    /// ```
     pub fn compression(mut self, compression: Compression) -> Self {
         if let Some(Target::Otlp { compression: c, .. }) = self.last_otlp() {
             *c = compression;
@@ -760,6 +796,12 @@ impl Config {
     }
 
     /// Every destination: the main one, then those added with [`Config::also`].
+    ///
+    /// ```
+    /// let config = traced::Config::new().embedded("a").also_embedded("b");
+    /// let dirs: Vec<String> = config.targets().map(|t| t.to_string()).collect();
+    /// assert_eq!(dirs, ["the embedded store in a", "the embedded store in b"]);
+    /// ```
     pub fn targets(&self) -> impl Iterator<Item = &Target> {
         std::iter::once(&self.target).chain(&self.also)
     }

@@ -9,6 +9,15 @@ use std::fmt;
 use std::sync::Mutex;
 
 /// What kind of failure an export met.
+///
+/// ```no_run
+/// # let guard = traced::init().unwrap();
+/// if let Some(failure) = guard.last_error() {
+///     if failure.kind == traced::FailureKind::Unauthorized {
+///         eprintln!("the tracing backend refuses our key: {failure}");
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FailureKind {
@@ -51,7 +60,17 @@ impl FailureKind {
     }
 }
 
-/// An export failure of one destination.
+/// An export failure of one destination, as [`Guard::last_error`](crate::Guard::last_error)
+/// and [`Guard::destinations`](crate::Guard::destinations) give it.
+///
+/// ```no_run
+/// # let guard = traced::init().unwrap();
+/// for destination in guard.destinations() {
+///     if let Some(failure) = &destination.last_error {
+///         println!("{}: {failure} (HTTP status {:?})", destination.destination, failure.status);
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportFailure {
     /// The kind of failure.

@@ -31,6 +31,14 @@ pub struct ExportStats {
 
 /// What became of the spans sent to one destination, and how it is doing
 /// ([`Guard::destinations`](crate::Guard::destinations)).
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("traced-doc-dstats-{}", std::process::id()));
+/// let guard = traced::Config::new().embedded(&dir).init().unwrap();
+/// let destinations = guard.destinations();
+/// assert_eq!(destinations.len(), 1);
+/// assert!(!destinations[0].failing);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DestinationStats {
     /// The destination, in words (`OTLP http/protobuf to https://...`).
