@@ -311,8 +311,22 @@ impl Call {
             span.set_attributes(trace_wide);
         }
         if let Some(problems) = problems {
-            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            span.set_attribute(KeyValue::new(attr::PROPAGATION_PROBLEM, text.join("; ")));
+            // What the caller sent is quoted in the problems: bounded like every value.
+            let max = crate::redact::policy().max_bytes;
+            let mut text = String::new();
+            for problem in &problems {
+                if text.len() > max {
+                    break;
+                }
+                if !text.is_empty() {
+                    text.push_str("; ");
+                }
+                text.push_str(&problem.to_string());
+            }
+            span.set_attribute(KeyValue::new(
+                attr::PROPAGATION_PROBLEM,
+                crate::bounded::cut(&text, max),
+            ));
         }
     }
 
@@ -338,7 +352,7 @@ impl Call {
     pub fn record_input(&self, input: InputObject) {
         let span = self.cx.span();
         let policy = crate::redact::policy();
-        span.set_attributes(policy.text_attributes(
+        span.set_attributes(policy.captured_attributes(
             attr::INPUT_VALUE,
             input.finish(),
             span.span_context(),
@@ -354,9 +368,27 @@ impl Call {
 
     /// Sets `output.value` and its MIME type (size limited).
     pub(crate) fn output_attributes(&self, text: String, mime: &'static str) -> Vec<KeyValue> {
+        self.captured_output_attributes(
+            crate::capture::Captured {
+                text,
+                ..Default::default()
+            },
+            mime,
+        )
+    }
+
+    /// Sets `output.value` of a capture (cut or failed) and its MIME type.
+    pub(crate) fn captured_output_attributes(
+        &self,
+        captured: crate::capture::Captured,
+        mime: &'static str,
+    ) -> Vec<KeyValue> {
         let span = self.cx.span();
-        let mut attributes =
-            crate::redact::policy().text_attributes(attr::OUTPUT_VALUE, text, span.span_context());
+        let mut attributes = crate::redact::policy().captured_attributes(
+            attr::OUTPUT_VALUE,
+            captured,
+            span.span_context(),
+        );
         attributes.push(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
         attributes
     }
@@ -399,7 +431,7 @@ impl Call {
     /// Records a panic of the body, ends the span, and lets the panic go on.
     #[cold]
     fn rethrow(&mut self, payload: Box<dyn Any + Send>) -> ! {
-        self.end_with_panic(Some(&*payload));
+        self.end_with_panic(&*payload);
         resume_unwind(payload)
     }
 
@@ -411,7 +443,15 @@ impl Call {
         }
         if self.recording {
             let mut recorder = Recorder::default();
-            record(&mut recorder, value);
+            // Whatever recording the value runs of the user's code (an error's Display, a
+            // Serialize not caught deeper down) must not take the value away from the
+            // caller: a panic here is recorded, and the value returned all the same.
+            if let Err(message) = crate::contain::contained(|| record(&mut recorder, value)) {
+                recorder.attributes.push(KeyValue::new(
+                    "traced.capture.failed.output.value",
+                    format!("recording the returned value panicked: {message}"),
+                ));
+            }
             self.finish_recorded(recorder);
         } else {
             self.end();
@@ -423,7 +463,12 @@ impl Call {
         let span = self.cx.span();
         if let Some((text, mime)) = recorder.output.value.take() {
             if !self.user_set.contains(UserSet::OUTPUT) {
-                span.set_attributes(self.output_attributes(text, mime));
+                let captured = crate::capture::Captured {
+                    text,
+                    cut: recorder.output.cut,
+                    failures: recorder.output.failure.take().into_iter().collect(),
+                };
+                span.set_attributes(self.captured_output_attributes(captured, mime));
             }
         }
         if !recorder.attributes.is_empty() {
@@ -480,21 +525,22 @@ impl Call {
         RunFuture { call: self, future }
     }
 
-    fn end_with_panic(&mut self, payload: Option<&(dyn Any + Send)>) {
+    /// Ends the span of a body that panicked with `payload`.
+    fn end_with_panic(&mut self, payload: &(dyn Any + Send)) {
         if self.ended {
             return;
         }
         if self.recording {
-            let message = payload.map_or(
-                Cow::Borrowed("panicked while unwinding from another panic"),
-                panic_message,
-            );
+            let message = crate::contain::panic_message(payload);
             self.cx
                 .span()
                 .set_attribute(KeyValue::new(attr::PANICKED, true));
             self.record_error(ErrorReport::from_text(
                 "panic",
-                format!("panicked: {message}"),
+                format!(
+                    "panicked: {}",
+                    crate::bounded::cut(&message, crate::redact::policy().max_bytes)
+                ),
             ));
         }
         self.end();
@@ -524,8 +570,19 @@ impl Call {
     #[cold]
     fn drop_unfinished(&mut self) {
         if std::thread::panicking() {
-            // A panic outside `run`, e.g. in a user's `Serialize` while capturing.
-            self.end_with_panic(None);
+            // Dropped while the thread unwinds from a panic that is not this call's own
+            // (its body's panics are caught in `run`, its captures' are contained): a
+            // future dropped with its task, say. This call did not fail; it was cut off.
+            if self.recording {
+                let span = self.cx.span();
+                span.set_attribute(KeyValue::new(attr::CANCELLED, true));
+                span.set_status(Status::Error {
+                    description: Cow::Borrowed(
+                        "cancelled: dropped while the thread unwound from a panic outside this call",
+                    ),
+                });
+            }
+            self.end();
         } else {
             if self.recording {
                 self.cx
@@ -534,17 +591,6 @@ impl Call {
             }
             self.end();
         }
-    }
-}
-
-/// The text of a panic payload (`panic!("...")` gives a `&str` or a `String`).
-fn panic_message(payload: &(dyn Any + Send)) -> Cow<'static, str> {
-    if let Some(text) = payload.downcast_ref::<&'static str>() {
-        Cow::Borrowed(text)
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        Cow::Owned(text.clone())
-    } else {
-        Cow::Borrowed("Box<dyn Any>")
     }
 }
 

@@ -19,8 +19,53 @@ pub struct ErrorReport {
 const MAX_CHAIN: usize = 32;
 
 impl ErrorReport {
-    /// The report of an error and its chain of sources.
+    /// The report of an error and its chain of sources, bounded to the attribute limit; a
+    /// `Display` that panics is contained and reported as such.
     pub fn from_error(type_name: &'static str, error: &(dyn Error + '_)) -> Self {
+        Self::contained(type_name, "Display", || Self::chain(type_name, error))
+    }
+
+    /// The report of an error known by its `Display` or `Debug` text only (`what` says
+    /// which), made by `text`; contained and bounded like [`ErrorReport::from_error`].
+    pub fn from_text_of(
+        type_name: &'static str,
+        what: &'static str,
+        text: impl FnOnce() -> String,
+    ) -> Self {
+        Self::contained(type_name, what, || {
+            let text = text();
+            Self {
+                type_name,
+                display: text.clone(),
+                message: text,
+            }
+        })
+    }
+
+    fn contained(type_name: &'static str, what: &str, make: impl FnOnce() -> Self) -> Self {
+        let report = crate::contain::contained(make).unwrap_or_else(|message| {
+            Self::from_text(
+                type_name,
+                format!("<{}>", crate::contain::failure(what, type_name, &message)),
+            )
+        });
+        report.bounded()
+    }
+
+    /// Both texts cut to the attribute limit.
+    fn bounded(self) -> Self {
+        let max = crate::redact::policy().max_bytes;
+        if self.display.len() <= max && self.message.len() <= max {
+            return self;
+        }
+        Self {
+            type_name: self.type_name,
+            display: crate::bounded::cut(&self.display, max),
+            message: crate::bounded::cut(&self.message, max),
+        }
+    }
+
+    fn chain(type_name: &'static str, error: &(dyn Error + '_)) -> Self {
         let display = error.to_string();
         let mut message = display.clone();
         let mut source = error.source();

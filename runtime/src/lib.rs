@@ -29,8 +29,10 @@
 
 #![warn(missing_docs)]
 
+mod bounded;
 mod call;
 mod capture;
+mod contain;
 mod current;
 mod error_chain;
 pub mod export;

@@ -130,6 +130,12 @@ impl Policy {
         })
     }
 
+    /// Whether a key names a secret, with the one-pass prefilter first (most keys are
+    /// rejected without splitting them into words).
+    pub(crate) fn is_secret_key(&self, key: &str) -> bool {
+        self.prefilter.may_match(key) && self.is_secret(key)
+    }
+
     /// A cheap look at JSON text: could any key in it be a secret name?
     fn may_hold_secrets(&self, text: &str) -> bool {
         if !self.prefilter.may_match(text) {
@@ -227,11 +233,19 @@ impl Policy {
         out
     }
 
-    /// Applies the user's mask function, if any.
-    pub(crate) fn mask(&self, key: &str, value: String) -> String {
+    /// Applies the user's mask function, if any. A mask that panics is contained: the
+    /// value is masked whole (what the mask meant to hide must not leak), and the failure
+    /// returned.
+    pub(crate) fn mask(&self, key: &str, value: String) -> (String, Option<String>) {
         match &self.mask {
-            Some(mask) => (mask.0)(key, value),
-            None => value,
+            Some(mask) => match crate::contain::contained(|| (mask.0)(key, value)) {
+                Ok(masked) => (masked, None),
+                Err(message) => (
+                    REDACTED.to_owned(),
+                    Some(crate::contain::failure("the mask function", key, &message)),
+                ),
+            },
+            None => (value, None),
         }
     }
 }
@@ -350,10 +364,47 @@ impl Policy {
         text: String,
         span: &opentelemetry::trace::SpanContext,
     ) -> Vec<opentelemetry::KeyValue> {
+        self.captured_attributes(
+            key,
+            crate::capture::Captured {
+                text,
+                ..Default::default()
+            },
+            span,
+        )
+    }
+
+    /// [`Policy::text_attributes`] of a capture: one cut at the limit by the serialiser
+    /// has `traced.truncated.{key}` = `"more than {limit}"` (its whole size was never
+    /// computed); each capture failure is `traced.capture.failed.{key}`.
+    pub(crate) fn captured_attributes(
+        &self,
+        key: &'static str,
+        captured: crate::capture::Captured,
+        span: &opentelemetry::trace::SpanContext,
+    ) -> Vec<opentelemetry::KeyValue> {
         use opentelemetry::KeyValue;
-        let text = self.mask(key, text);
+        let (text, mask_failure) = self.mask(key, captured.text);
+        let mut failures = captured.failures;
+        failures.extend(mask_failure);
+        let cut = captured.cut;
+        let mut extra = Vec::new();
+        if !failures.is_empty() {
+            extra.push(KeyValue::new(
+                format!("traced.capture.failed.{key}"),
+                crate::bounded::cut(&failures.join("; "), self.max_bytes),
+            ));
+        }
+        if cut {
+            extra.push(KeyValue::new(
+                format!("traced.truncated.{key}"),
+                format!("more than {}", self.max_bytes),
+            ));
+        }
         if text.len() <= self.max_bytes {
-            return vec![KeyValue::new(key, text)];
+            let mut attributes = vec![KeyValue::new(key, text)];
+            attributes.extend(extra);
+            return attributes;
         }
         let blob = self.blob_dir.as_ref().and_then(|dir| {
             let path = dir.join(format!(
@@ -377,7 +428,7 @@ impl Policy {
         });
         let (kept, original) = limit(text, self.max_bytes);
         let mut attributes = vec![KeyValue::new(key, kept)];
-        if let Some(original) = original {
+        if let Some(original) = original.filter(|_| !cut) {
             attributes.push(KeyValue::new(
                 format!("traced.truncated.{key}"),
                 i64::try_from(original).unwrap_or(i64::MAX),
@@ -386,6 +437,7 @@ impl Policy {
         if let Some(path) = blob {
             attributes.push(KeyValue::new(format!("traced.blob.{key}"), path));
         }
+        attributes.extend(extra);
         attributes
     }
 
@@ -402,7 +454,7 @@ impl Policy {
         }
         match value {
             Value::String(text) => {
-                let text = self.mask(key, text.to_string());
+                let (text, _) = self.mask(key, text.to_string());
                 let text = if text.starts_with('{') || text.starts_with('[') {
                     self.redact_json(text)
                 } else {

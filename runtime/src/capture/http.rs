@@ -55,10 +55,47 @@ impl Serialize for SafeRequest<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(3))?;
         map.serialize_entry("method", self.method.as_str())?;
-        map.serialize_entry("uri", &self.uri.to_string())?;
+        map.serialize_entry("uri", &safe_uri(self.uri, &crate::redact::policy()))?;
         map.serialize_entry("headers", &SafeHeaders(self.headers))?;
         map.end()
     }
+}
+
+/// The URI with the value of every query parameter whose name looks like a secret
+/// (`?api_key=...`, `&access_token=...`) masked, as header values are.
+pub(crate) fn safe_uri(uri: &http::Uri, policy: &crate::redact::Policy) -> String {
+    let text = uri.to_string();
+    let Some((before, query)) = text.split_once('?') else {
+        return text;
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (query, None),
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(before);
+    out.push('?');
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let (name, _) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = percent_encoding::percent_decode_str(&name.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned();
+        if policy.is_secret(&decoded) {
+            out.push_str(name);
+            out.push('=');
+            out.push_str(crate::redact::REDACTED);
+        } else {
+            out.push_str(pair);
+        }
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
 }
 
 /// HTTP values that have a safe capture of their own, chosen before `Serialize`/`Debug`.
@@ -102,5 +139,25 @@ impl<T: HttpCapture + ?Sized> HttpCapture for &T {
 impl<T: HttpCapture + ?Sized> HttpCapture for &mut T {
     fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
         (**self).capture_with(sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_query_parameters_are_masked() {
+        let policy = crate::redact::Policy::new(crate::redact::DEFAULT_SECRET_NAMES, 1024);
+        let uri: http::Uri =
+            "https://api.example.com/v1/chat?model=x&api_key=sk-123&access%5Ftoken=t&q=a+b"
+                .parse()
+                .expect("uri");
+        assert_eq!(
+            safe_uri(&uri, &policy),
+            "https://api.example.com/v1/chat?model=x&api_key=[REDACTED]&access%5Ftoken=[REDACTED]&q=a+b"
+        );
+        let plain: http::Uri = "/path?page=2".parse().expect("uri");
+        assert_eq!(safe_uri(&plain, &policy), "/path?page=2");
     }
 }

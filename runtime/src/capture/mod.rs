@@ -1,15 +1,18 @@
 //! Turning arguments, outputs, errors and fields into span attributes, by the rules of
 //! the design: JSON for `Serialize`, else Debug text, else the type name.
 
+mod bounded;
 mod http;
 mod json_text;
 mod probe;
 mod sink;
 
+pub(crate) use bounded::{write_json, Written};
 #[doc(hidden)]
 pub use http::HttpCapture;
 pub use http::NEVER_CAPTURED_HEADERS;
 #[doc(hidden)]
 pub use probe::*;
+pub(crate) use sink::Captured;
 #[doc(hidden)]
 pub use sink::{InputObject, OutputValue, ValueSink};

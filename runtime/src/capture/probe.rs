@@ -168,10 +168,10 @@ error_rule!(
     |e| ErrorReport::from_error(std::any::type_name::<T>(), e.as_ref())
 );
 error_rule!(ErrorDisplay, &&ErrorProbe<'_, T>, [Display], |e| {
-    ErrorReport::from_text(std::any::type_name::<T>(), e.to_string())
+    ErrorReport::from_text_of(std::any::type_name::<T>(), "Display", || e.to_string())
 });
 error_rule!(ErrorDebug, &ErrorProbe<'_, T>, [Debug], |e| {
-    ErrorReport::from_text(std::any::type_name::<T>(), format!("{e:?}"))
+    ErrorReport::from_text_of(std::any::type_name::<T>(), "Debug", || format!("{e:?}"))
 });
 
 #[doc(hidden)]
@@ -281,7 +281,9 @@ pub trait FieldDebug {
 }
 impl<T: Debug + ?Sized> FieldDebug for &FieldProbe<'_, T> {
     fn __traced_field(&self) -> Value {
-        Value::from(crate::redact::policy().redact_debug(format!("{:?}", self.0)))
+        let mut out = super::OutputValue::default();
+        out.debug(self.0);
+        Value::from(out.value.map(|(text, _)| text).unwrap_or_default())
     }
 }
 

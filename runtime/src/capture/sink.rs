@@ -1,11 +1,20 @@
 //! Where a captured value goes: into the JSON object of the inputs, or into the output.
+//!
+//! Every value is written within the size limit (the serialiser stops there: see
+//! [`bounded`](super::bounded)), masked as it is written, and contained: a `Serialize` or
+//! `Debug` that panics leaves a marker in the value, a capture failure on the span, and
+//! the call itself untouched.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::bounded::{debug_text, write_json, Written};
 use super::json_text::push_json_string;
 use crate::attributes::{MIME_JSON, MIME_TEXT};
+use crate::contain::{contained, failure};
+use crate::redact::{Policy, REDACTED};
 
 /// What a captured value is written into. The three methods are the three capture rules:
 /// JSON for `Serialize`, Debug text for `Debug`, the type name for anything else.
@@ -16,39 +25,13 @@ pub trait ValueSink {
     fn type_name(&mut self, name: &'static str);
 }
 
-/// Appends `value` as JSON to `out`; a value whose `Serialize` fails is recorded as a
-/// string that says why, so nothing else of the capture is lost.
-fn push_json<T: Serialize + ?Sized>(out: &mut String, value: &T) {
-    thread_local! {
-        /// Serialised into here and copied, so no buffer is allocated per value.
-        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let mut value = Some(value);
-    let _ = SCRATCH.try_with(|scratch| {
-        // Taken by an outer capture (a `Serialize` that calls a traced function): the
-        // nested capture allocates instead.
-        let Ok(mut scratch) = scratch.try_borrow_mut() else {
-            return;
-        };
-        if let Some(value) = value.take() {
-            scratch.clear();
-            let written = serde_json::to_writer(&mut *scratch, value);
-            match (written, std::str::from_utf8(&scratch)) {
-                (Ok(()), Ok(json)) => out.push_str(json),
-                (Err(err), _) => not_serializable::<T>(out, &err),
-                // serde_json writes UTF-8 only; kept for completeness.
-                (Ok(()), Err(_)) => out.push_str(&String::from_utf8_lossy(&scratch)),
-            }
-            if scratch.capacity() > 64 * 1024 {
-                *scratch = Vec::new(); // do not keep a huge value's buffer around
-            }
-        }
-    });
-    if let Some(value) = value {
-        match serde_json::to_string(value) {
-            Ok(json) => out.push_str(&json),
-            Err(err) => not_serializable::<T>(out, &err),
-        }
+/// How many bytes a capture may write under `policy`: the attribute limit, or all of it
+/// when values past the limit are kept whole in the blob directory.
+fn capture_room(policy: &Policy) -> usize {
+    if policy.blob_dir.is_some() {
+        usize::MAX
+    } else {
+        policy.max_bytes
     }
 }
 
@@ -59,10 +42,27 @@ fn not_serializable<T: ?Sized>(out: &mut String, err: &serde_json::Error) {
     );
 }
 
+/// What a capture made: the text, whether it was cut at the limit (its whole size then
+/// unknown), and what panicked while it was made.
+#[derive(Debug, Default)]
+pub(crate) struct Captured {
+    pub(crate) text: String,
+    pub(crate) cut: bool,
+    pub(crate) failures: Vec<String>,
+}
+
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct InputObject {
     json: String,
+    policy: Arc<Policy>,
+    /// The most bytes the object may take.
+    limit: usize,
+    /// The limit was reached: nothing more is written.
+    cut: bool,
+    /// The argument being written has a secret name: its value is masked.
+    masked: bool,
+    failures: Vec<String>,
 }
 
 impl Default for InputObject {
@@ -73,51 +73,151 @@ impl Default for InputObject {
 
 impl InputObject {
     pub fn new() -> Self {
+        let policy = crate::redact::policy();
         let mut json = String::with_capacity(64);
         json.push('{');
-        Self { json }
+        Self {
+            json,
+            limit: capture_room(&policy),
+            policy,
+            cut: false,
+            masked: false,
+            failures: Vec::new(),
+        }
+    }
+
+    fn room(&self) -> usize {
+        self.limit.saturating_sub(self.json.len())
     }
 
     /// Starts the entry of argument `name`; the value is written through the sink.
     pub fn arg(&mut self, name: &str) -> &mut Self {
+        if self.cut {
+            return self;
+        }
         if self.json.len() > 1 {
             self.json.push(',');
         }
         push_json_string(&mut self.json, format_args!("{name}"));
         self.json.push(':');
+        self.masked = self.policy.is_secret_key(name);
         self
     }
 
-    /// The JSON object, with the values of secret names (arguments or nested keys) masked.
     /// Starts the next argument from its key already written as JSON (`"name":`), as
     /// the macro writes it at compile time for an identifier (which needs no escaping).
     pub fn key(&mut self, json_key: &'static str) -> &mut Self {
+        if self.cut {
+            return self;
+        }
         if self.json.len() > 1 {
             self.json.push(',');
         }
         self.json.push_str(json_key);
+        let name = json_key.trim_end_matches(':').trim_matches('"');
+        self.masked = self.policy.is_secret_key(name);
         self
     }
 
-    pub(crate) fn finish(mut self) -> String {
-        self.json.push('}');
-        crate::redact::policy().redact_json(self.json)
+    /// Writes the masked value of a secret-named argument instead of its value; whether
+    /// it did.
+    fn write_masked(&mut self) -> bool {
+        if std::mem::take(&mut self.masked) {
+            self.json.push('"');
+            self.json.push_str(REDACTED);
+            self.json.push('"');
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Marks the object cut when it went past its limit.
+    fn check_room(&mut self) {
+        if self.json.len() >= self.limit {
+            self.cut = true;
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Captured {
+        if !self.cut {
+            self.json.push('}');
+        }
+        Captured {
+            text: self.json,
+            cut: self.cut,
+            failures: self.failures,
+        }
     }
 }
 
 impl ValueSink for InputObject {
     fn serialize<T: Serialize + ?Sized>(&mut self, value: &T) {
-        push_json(&mut self.json, value);
+        if self.cut || self.write_masked() {
+            return;
+        }
+        let room = self.room();
+        let mut bytes = std::mem::take(&mut self.json).into_bytes();
+        let start = bytes.len();
+        let written = contained(|| write_json(&mut bytes, value, room, &self.policy));
+        // serde_json writes UTF-8 only, and a cut is made at a character boundary.
+        self.json = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        match written {
+            Ok(Written::Whole) => {}
+            Ok(Written::Cut) => self.cut = true,
+            Ok(Written::Failed(err)) => not_serializable::<T>(&mut self.json, &err),
+            Err(message) => {
+                self.json.truncate(start);
+                let what = failure("Serialize", std::any::type_name::<T>(), &message);
+                push_json_string(&mut self.json, format_args!("<capture failed: {what}>"));
+                self.failures.push(what);
+            }
+        }
+        self.check_room();
     }
 
     fn debug<T: Debug + ?Sized>(&mut self, value: &T) {
-        let text = crate::redact::policy().redact_debug(format!("{value:?}"));
-        push_json_string(&mut self.json, format_args!("{text}"));
+        if self.cut || self.write_masked() {
+            return;
+        }
+        match contained(|| debug_text(value, self.room())) {
+            Ok((text, cut)) => {
+                let text = self.policy.redact_debug(text);
+                push_json_string(&mut self.json, format_args!("{text}"));
+                self.cut |= cut;
+            }
+            Err(message) => {
+                let what = failure("Debug", std::any::type_name::<T>(), &message);
+                push_json_string(&mut self.json, format_args!("<capture failed: {what}>"));
+                self.failures.push(what);
+            }
+        }
+        self.check_room();
     }
 
     fn type_name(&mut self, name: &'static str) {
+        if self.cut || self.write_masked() {
+            return;
+        }
         push_json_string(&mut self.json, format_args!("<{name}>"));
+        self.check_room();
     }
+}
+
+/// The text of a JSON string literal cut short: the literal closed and decoded (an
+/// escape sequence the cut split is left out).
+fn decode_cut_string(json: &str) -> Option<String> {
+    let mut end = json.len();
+    for _ in 0..8 {
+        let mut closed = json[..end].to_owned();
+        closed.push('"');
+        if let Ok(text) = serde_json::from_str::<String>(&closed) {
+            return Some(text);
+        }
+        end = json[..end].char_indices().last()?.0;
+    }
+    None
 }
 
 /// One captured value on its own, with its MIME type: a string is kept as plain text,
@@ -126,6 +226,10 @@ impl ValueSink for InputObject {
 #[derive(Debug, Default)]
 pub struct OutputValue {
     pub(crate) value: Option<(String, &'static str)>,
+    /// The value was cut at the size limit.
+    pub(crate) cut: bool,
+    /// What panicked while the value was captured.
+    pub(crate) failure: Option<String>,
 }
 
 impl ValueSink for OutputValue {
@@ -134,21 +238,60 @@ impl ValueSink for OutputValue {
             // A function that returns nothing has no output worth a line.
             return;
         }
-        let mut json = String::new();
-        push_json(&mut json, value);
-        self.value = Some(if json.starts_with('"') {
-            match serde_json::from_str::<String>(&json) {
-                Ok(text) => (text, MIME_TEXT),
-                Err(_) => (json, MIME_JSON),
+        let policy = crate::redact::policy();
+        let mut bytes = Vec::new();
+        let written = contained(|| write_json(&mut bytes, value, capture_room(&policy), &policy));
+        let json = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        self.value = Some(match written {
+            Ok(Written::Whole) => match json.starts_with('"') {
+                true => match serde_json::from_str::<String>(&json) {
+                    Ok(text) => (text, MIME_TEXT),
+                    Err(_) => (json, MIME_JSON),
+                },
+                false => (json, MIME_JSON),
+            },
+            Ok(Written::Cut) => {
+                self.cut = true;
+                match json
+                    .starts_with('"')
+                    .then(|| decode_cut_string(&json))
+                    .flatten()
+                {
+                    Some(text) => (text, MIME_TEXT),
+                    None => (json, MIME_JSON),
+                }
             }
-        } else {
-            (crate::redact::policy().redact_json(json), MIME_JSON)
+            Ok(Written::Failed(err)) => {
+                let mut text = String::new();
+                not_serializable::<T>(&mut text, &err);
+                (text, MIME_JSON)
+            }
+            Err(message) => {
+                let what = failure("Serialize", std::any::type_name::<T>(), &message);
+                let text = format!("<capture failed: {what}>");
+                self.failure = Some(what);
+                (text, MIME_TEXT)
+            }
         });
     }
 
     fn debug<T: Debug + ?Sized>(&mut self, value: &T) {
-        let text = crate::redact::policy().redact_debug(format!("{value:?}"));
-        self.value = Some((text, MIME_TEXT));
+        let policy = crate::redact::policy();
+        self.value = Some(
+            match contained(|| debug_text(value, capture_room(&policy))) {
+                Ok((text, cut)) => {
+                    self.cut = cut;
+                    (policy.redact_debug(text), MIME_TEXT)
+                }
+                Err(message) => {
+                    let what = failure("Debug", std::any::type_name::<T>(), &message);
+                    let text = format!("<capture failed: {what}>");
+                    self.failure = Some(what);
+                    (text, MIME_TEXT)
+                }
+            },
+        );
     }
 
     fn type_name(&mut self, name: &'static str) {
@@ -173,7 +316,7 @@ mod tests {
         input.arg("a").serialize(&1);
         input.arg("b").serialize(&Failing);
         input.arg("c\"").debug(&"x");
-        let json: serde_json::Value = serde_json::from_str(&input.finish()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&input.finish().text).unwrap();
         assert_eq!(json["a"], 1);
         assert!(json["b"].as_str().unwrap().contains("no way"));
         assert_eq!(json["c\""], "\"x\"");
@@ -187,7 +330,7 @@ mod tests {
         fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             let mut inner = InputObject::new();
             inner.arg("inner").serialize(&[1, 2, 3]);
-            serializer.serialize_str(&inner.finish())
+            serializer.serialize_str(&inner.finish().text)
         }
     }
 
@@ -196,7 +339,7 @@ mod tests {
         let mut input = InputObject::new();
         input.arg("outer").serialize(&CapturesWhileSerialized);
         input.key("\"after\":").serialize("text");
-        let json: serde_json::Value = serde_json::from_str(&input.finish()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&input.finish().text).unwrap();
         assert_eq!(json["outer"], r#"{"inner":[1,2,3]}"#);
         assert_eq!(json["after"], "text");
     }

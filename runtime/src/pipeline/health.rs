@@ -100,8 +100,8 @@ impl fmt::Display for ExportFailure {
     }
 }
 
-/// The most characters of outside text (a server's answer) a failure keeps.
-const MAX_REASON_CHARS: usize = 300;
+/// The most bytes of outside text (a server's answer) a failure keeps.
+const MAX_REASON_BYTES: usize = 600;
 
 /// An error chain as libraries render it, without what says nothing: the SDK's
 /// "Operation failed" wrapper, and a cause repeated right after itself
@@ -130,19 +130,7 @@ fn tidy(text: &str) -> String {
 
 /// Outside text made safe for one log line: control characters escaped, bounded.
 pub(crate) fn bounded(text: &str) -> String {
-    let mut out = String::new();
-    for (n, c) in tidy(text).chars().enumerate() {
-        if n == MAX_REASON_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::bounded::for_log(&tidy(text), MAX_REASON_BYTES)
 }
 
 impl ExportFailure {
@@ -385,7 +373,7 @@ mod tests {
         let reason =
             ExportFailure::from_status(401, "no\nkey\u{1b}[31m".repeat(200).as_bytes()).reason;
         assert!(!reason.contains('\n') && !reason.contains('\u{1b}'));
-        assert!(reason.chars().count() <= MAX_REASON_CHARS * 6 + 1);
+        assert!(reason.len() <= MAX_REASON_BYTES);
         assert!(reason.ends_with('…'));
     }
 

@@ -16,6 +16,8 @@ pub(crate) enum Cause {
 
 const CAUSES: usize = 5;
 const INTERVAL_SECS: u64 = 60;
+/// The most bytes of a problem's text a log line quotes.
+const MAX_LOGGED_BYTES: usize = 512;
 
 static LAST_LOGGED: [AtomicU64; CAUSES] = [const { AtomicU64::new(0) }; CAUSES];
 static COUNT: [AtomicU64; CAUSES] = [const { AtomicU64::new(0) }; CAUSES];
@@ -34,6 +36,9 @@ pub(crate) fn warn(cause: Cause, message: &dyn std::fmt::Display) {
             .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {
+        // The message quotes what the caller sent: bounded and escaped, so a request can
+        // neither flood nor forge log lines.
+        let message = crate::bounded::for_log(&message.to_string(), MAX_LOGGED_BYTES);
         log::warn!(
             "traced: ignoring inbound trace context ({message}); the request starts a new trace \
              [{total} such so far; logged at most once a minute]"

@@ -225,9 +225,16 @@ impl StreamOutput {
     /// assert_eq!(output.items_json(), Some(r#"[1,"two"]"#.to_owned()));
     /// ```
     pub fn push_item<T: Serialize + ?Sized>(&mut self, item: &T) {
-        let json = match serde_json::to_string(item) {
-            Ok(json) => json,
-            Err(error) => serde_json::Value::String(format!(
+        // Written masked, and no further than the output's limit: an item larger than
+        // the whole output cannot be kept, and is not serialised past it.
+        let policy = crate::redact::policy();
+        let mut bytes = Vec::new();
+        let written = crate::capture::write_json(&mut bytes, item, self.limit, &policy);
+        let json = match written {
+            crate::capture::Written::Whole | crate::capture::Written::Cut => {
+                String::from_utf8(bytes).unwrap_or_default()
+            }
+            crate::capture::Written::Failed(error) => serde_json::Value::String(format!(
                 "<not serializable: {error}: {}>",
                 std::any::type_name::<T>()
             ))

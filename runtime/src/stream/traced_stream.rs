@@ -29,6 +29,7 @@ pin_project! {
         first_item: Option<Instant>,
         chunks: u64,
         error_recorded: bool,
+        accumulate_failed: bool,
         done: bool,
     }
 
@@ -70,6 +71,7 @@ where
             first_item: None,
             chunks: 0,
             error_recorded: false,
+            accumulate_failed: false,
             done: false,
         }
     }
@@ -100,7 +102,19 @@ where
                     }
                 }
                 if this.call.is_recording() {
-                    (this.accumulate)(this.output, item);
+                    // A `reduce` function or an `Accumulate` impl that panics loses its
+                    // own item's share of the output, not the item, nor the stream.
+                    let accumulate = &mut *this.accumulate;
+                    let output = &mut *this.output;
+                    if let Err(message) = crate::contain::contained(|| accumulate(output, item)) {
+                        if !*this.accumulate_failed {
+                            *this.accumulate_failed = true;
+                            this.call.set_attributes([KeyValue::new(
+                                "traced.capture.failed.output.value",
+                                format!("accumulating a stream item panicked: {message}"),
+                            )]);
+                        }
+                    }
                     for error in this.output.take_errors() {
                         this.call
                             .add_exception_event(error.type_name, error.message);
