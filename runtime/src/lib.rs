@@ -56,8 +56,8 @@ pub use llm::Usage;
 pub use observation::{ObservationType, UnknownObservationType};
 pub use pipeline::{
     init, Compression, Config, ConfigError, DestinationStats, ExportFailure, ExportStats,
-    FailureKind, Guard, InitError, Protocol, SamplerConfig, Target, TlsFiles, LANGFUSE_OTLP_PATH,
-    LANGSMITH_OTLP_PATH,
+    FailureKind, Guard, InitError, Protocol, SamplerConfig, Target, TlsFiles,
+    DEFAULT_MAX_BUFFERED_BYTES, LANGFUSE_OTLP_PATH, LANGSMITH_OTLP_PATH,
 };
 pub use propagation::{
     extract, inject, inject_context, Extracted, HeaderCarrier, IntoParent, TraceContext,

@@ -393,6 +393,8 @@ pub struct Config {
     pub(crate) spool_dir: Option<PathBuf>,
     pub(crate) spool_max_bytes: u64,
     pub(crate) queue_size: usize,
+    pub(crate) max_buffered_bytes: usize,
+    pub(crate) blocking: bool,
     pub(crate) scheduled_delay: Duration,
     pub(crate) retry_initial: Duration,
     pub(crate) retry_max: Duration,
@@ -414,12 +416,15 @@ impl Default for Config {
 /// The path of the Langfuse OTLP endpoint under its host.
 pub const LANGFUSE_OTLP_PATH: &str = "/api/public/otel/v1/traces";
 
+/// The default byte budget of ended spans waiting for export, over all threads.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 128 << 20;
+
 /// The path of the LangSmith OTLP endpoint under its API URL.
 pub const LANGSMITH_OTLP_PATH: &str = "/otel/v1/traces";
 
 impl Config {
     /// The defaults: the embedded store, every span sampled (parent-based), a 64 MiB
-    /// spool, a 2048-span queue. Reads no environment.
+    /// spool, 128 MiB of buffers for ended spans. Reads no environment.
     pub fn new() -> Self {
         Self {
             service_name: None,
@@ -432,7 +437,9 @@ impl Config {
             sampler: SamplerConfig::ParentBased(Box::new(SamplerConfig::AlwaysOn)),
             spool_dir: None,
             spool_max_bytes: 64 << 20,
-            queue_size: 2048,
+            queue_size: usize::MAX,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+            blocking: false,
             scheduled_delay: Duration::from_millis(500),
             retry_initial: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
@@ -690,10 +697,42 @@ impl Config {
 
     /// The most ended spans one thread may have waiting in memory for export (each
     /// thread buffers its own); past it that thread's spans are dropped (counted and
-    /// reported at shutdown). The export thread is woken every 512 spans, so this is
-    /// reached only when export falls behind.
+    /// reported). No such limit by default: [`Config::max_buffered_bytes`] bounds the
+    /// buffers.
     pub fn queue_size(mut self, spans: usize) -> Self {
         self.queue_size = spans.max(1);
+        self
+    }
+
+    /// The most memory (an estimate of each span's) that ended spans may take, over all
+    /// threads, while they wait for the export thread (default
+    /// [`DEFAULT_MAX_BUFFERED_BYTES`], 128 MiB). A burst is absorbed whole up to this;
+    /// past it spans are dropped, counted and told (or, with [`Config::blocking`], the
+    /// producing threads wait). Memory is taken only while spans wait: an idle or
+    /// steady service holds a few batches.
+    ///
+    /// ```
+    /// let config = traced::Config::new().max_buffered_bytes(32 << 20);
+    /// # drop(config);
+    /// ```
+    pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes.max(1);
+        self
+    }
+
+    /// When the buffers are full, make the thread that ends a span wait until the export
+    /// thread has taken enough, rather than drop the span (`TRACED_BLOCKING=true`): no
+    /// span is dropped at any rate, at the price of the program's own pace. For batch
+    /// jobs and evaluation runs, where every span matters more than latency. (Export
+    /// never waits on the network — failed sends go to the spool — so the wait is as
+    /// long as the export thread takes to catch up.)
+    ///
+    /// ```
+    /// let config = traced::Config::new().blocking(true);
+    /// # drop(config);
+    /// ```
+    pub fn blocking(mut self, wait: bool) -> Self {
+        self.blocking = wait;
         self
     }
 

@@ -243,6 +243,12 @@ pub(super) fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Con
     if let Some(timeout) = timeout(&lookup)? {
         config.export_timeout = timeout;
     }
+    if let Some(text) = lookup("TRACED_BLOCKING") {
+        config.blocking = matches!(
+            text.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "on" | "yes"
+        );
+    }
     if let Some(text) = lookup("TRACED_NOTICES") {
         config.notices = !matches!(
             text.trim().to_ascii_lowercase().as_str(),

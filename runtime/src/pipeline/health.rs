@@ -315,11 +315,17 @@ impl Health {
     }
 
     fn tell(&self, line: &str) {
-        if log::log_enabled!(log::Level::Warn) {
-            log::warn!("{line}");
-        } else if self.stderr {
-            eprintln!("{line}");
-        }
+        tell(line, self.stderr);
+    }
+}
+
+/// Tells the user `line`: a `log` warning when a logger shows warnings, else one line on
+/// stderr when `stderr` (notices are on).
+pub(crate) fn tell(line: &str, stderr: bool) {
+    if log::log_enabled!(log::Level::Warn) {
+        log::warn!("{line}");
+    } else if stderr {
+        eprintln!("{line}");
     }
 }
 

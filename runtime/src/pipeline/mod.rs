@@ -9,7 +9,7 @@ mod config;
 mod custom;
 mod env;
 mod fanout;
-mod health;
+pub(crate) mod health;
 mod hosted;
 mod http_client;
 mod recorder;
@@ -33,7 +33,7 @@ use opentelemetry_sdk::Resource;
 
 pub use config::{
     Compression, Config, ConfigError, Protocol, SamplerConfig, Target, TlsFiles,
-    LANGFUSE_OTLP_PATH, LANGSMITH_OTLP_PATH,
+    DEFAULT_MAX_BUFFERED_BYTES, LANGFUSE_OTLP_PATH, LANGSMITH_OTLP_PATH,
 };
 pub use health::{ExportFailure, FailureKind};
 pub use stats::{DestinationStats, ExportStats};
@@ -419,6 +419,9 @@ impl Config {
             resource: resource.build(),
             max_batch: MAX_EXPORT_BATCH.min(self.queue_size),
             queue_size: self.queue_size,
+            max_buffered_bytes: self.max_buffered_bytes,
+            blocking: self.blocking,
+            notices: self.notices,
             scheduled_delay: self.scheduled_delay,
             counters: counters.clone(),
         };

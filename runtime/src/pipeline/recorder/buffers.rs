@@ -5,12 +5,18 @@
 //! export thread ever take: the span path locks it without contention. Spans fill a batch
 //! of `batch_size`; a full batch is set aside whole (no span is copied again) and the
 //! export thread woken, once per batch; otherwise the export thread comes on its schedule
-//! or for a flush, and takes the batches and the partial one. A buffer holds at most
-//! `queue_limit` spans: past that, spans are dropped and counted (export is behind).
+//! or for a flush, and takes the batches and the partial one.
+//!
+//! What all the buffers hold together is bounded in bytes (`max_bytes`, an estimate of
+//! each span's memory): a burst is absorbed whole unless it outgrows that budget. Past it,
+//! a span is dropped and counted — or, in blocking mode, its thread waits until the
+//! export thread has taken enough. A buffer may also be bounded in spans (`queue_limit`,
+//! `Config::queue_size`).
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
 
 use super::span::Finished;
 use super::worker::Signal;
@@ -28,7 +34,28 @@ pub(super) struct Pipeline {
     pub(super) signal: Signal,
     batch_size: usize,
     queue_limit: usize,
+    /// The estimated bytes of every span waiting, over all threads.
+    bytes: AtomicUsize,
+    max_bytes: usize,
+    /// Wait for room rather than drop a span.
+    blocking: bool,
+    /// Threads waiting for room (blocking mode) wait here.
+    room: Condvar,
+    room_lock: Mutex<()>,
+    waiting: AtomicUsize,
     closed: AtomicBool,
+}
+
+/// How a pipeline's buffers are bounded.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Bounds {
+    pub(super) batch_size: usize,
+    /// Spans one thread's buffer may hold.
+    pub(super) queue_limit: usize,
+    /// Estimated bytes all buffers may hold together.
+    pub(super) max_bytes: usize,
+    /// Wait for room rather than drop.
+    pub(super) blocking: bool,
 }
 
 /// One thread's waiting spans.
@@ -45,6 +72,8 @@ struct Pending {
     full: Vec<Vec<Finished>>,
     /// Spans in `filling` and `full`.
     count: usize,
+    /// Their estimated bytes.
+    bytes: usize,
     /// Dropped because the buffer was full, since the export thread last looked.
     rejected: u64,
 }
@@ -76,7 +105,7 @@ thread_local! {
 
 impl Pipeline {
     /// A new pipeline, registered so its spans find it.
-    pub(super) fn register(batch_size: usize, queue_limit: usize) -> Arc<Self> {
+    pub(super) fn register(bounds: Bounds) -> Arc<Self> {
         let shared = Arc::new(ThreadBuffer::default());
         let pipeline = Arc::new(Self {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
@@ -84,8 +113,14 @@ impl Pipeline {
             shared,
             spare: Mutex::new(Vec::new()),
             signal: Signal::default(),
-            batch_size: batch_size.max(1),
-            queue_limit: queue_limit.max(1),
+            batch_size: bounds.batch_size.max(1),
+            queue_limit: bounds.queue_limit.max(1),
+            bytes: AtomicUsize::new(0),
+            max_bytes: bounds.max_bytes.max(1),
+            blocking: bounds.blocking,
+            room: Condvar::new(),
+            room_lock: Mutex::new(()),
+            waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
         });
         LIVE.write()
@@ -102,6 +137,9 @@ impl Pipeline {
     /// Takes no more spans; the ones already buffered can still be taken.
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        // Threads waiting for room give up: their spans are counted as dropped.
+        let _held = lock(&self.room_lock);
+        self.room.notify_all();
         // Threads may hold the pipeline a while longer: its spare vectors go now.
         lock(&self.spare).clear();
         LIVE.write()
@@ -113,18 +151,66 @@ impl Pipeline {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// Reserves room for `weight` bytes; false if there is none (and, in blocking mode,
+    /// none came: the pipeline closed).
+    fn reserve(&self, weight: usize) -> bool {
+        loop {
+            let before = self.bytes.fetch_add(weight, Ordering::AcqRel);
+            // One span larger than the whole budget still goes when the buffers are empty.
+            if before == 0 || before + weight <= self.max_bytes {
+                return true;
+            }
+            self.bytes.fetch_sub(weight, Ordering::AcqRel);
+            if !self.blocking || self.is_closed() {
+                return false;
+            }
+            // Wait for the export thread to take what is waiting (woken now: it may be
+            // asleep until its schedule). Checked again every few milliseconds, so a
+            // missed notification costs a little time, never a hang.
+            self.waiting.fetch_add(1, Ordering::AcqRel);
+            self.signal.wake();
+            let held = lock(&self.room_lock);
+            if self.bytes.load(Ordering::Acquire) + weight > self.max_bytes && !self.is_closed() {
+                let _ = self
+                    .room
+                    .wait_timeout(held, Duration::from_millis(5))
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Gives back the room of spans the export thread took.
+    fn release(&self, weight: usize) {
+        if weight == 0 {
+            return;
+        }
+        self.bytes.fetch_sub(weight, Ordering::AcqRel);
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            let _held = lock(&self.room_lock);
+            self.room.notify_all();
+        }
+    }
+
     fn push(&self, buffer: &ThreadBuffer, span: Box<Finished>) {
         if self.is_closed() {
+            return;
+        }
+        let weight = span.weight();
+        if !self.reserve(weight) {
+            lock(&buffer.pending).rejected += 1;
             return;
         }
         let mut pending = lock(&buffer.pending);
         if pending.count >= self.queue_limit {
             pending.rejected += 1;
             drop(pending);
+            self.release(weight);
             drop(span);
             return;
         }
         pending.count += 1;
+        pending.bytes += weight;
         if pending.filling.capacity() == 0 {
             pending.filling = lock(&self.spare)
                 .pop()
@@ -153,11 +239,13 @@ impl Pipeline {
     /// Takes every buffer's spans; forgets the buffers of threads that have ended.
     pub(super) fn take(&self) -> Taken {
         let mut taken = Taken::default();
+        let mut bytes = 0;
         let mut buffers = lock(&self.buffers);
         buffers.retain(|buffer| {
             let mut pending = lock(&buffer.pending);
             taken.rejected += std::mem::take(&mut pending.rejected);
             taken.spans += std::mem::take(&mut pending.count) as u64;
+            bytes += std::mem::take(&mut pending.bytes);
             taken.batches.append(&mut pending.full);
             if !pending.filling.is_empty() {
                 taken.batches.push(std::mem::take(&mut pending.filling));
@@ -166,6 +254,8 @@ impl Pipeline {
             // Held by its thread (or by the pipeline: the shared buffer) or let go.
             Arc::strong_count(buffer) > 1
         });
+        drop(buffers);
+        self.release(bytes);
         taken
     }
 }

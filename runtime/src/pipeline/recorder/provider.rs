@@ -16,7 +16,7 @@ use opentelemetry_sdk::trace::{
 };
 use opentelemetry_sdk::Resource;
 
-use super::buffers::Pipeline;
+use super::buffers::{Bounds, Pipeline};
 use super::sampling::Sampling;
 use super::span::{truncate, Extras, Finished, Origin, Recording, RecordingSpan};
 use super::worker::{self, Schedule};
@@ -33,6 +33,12 @@ pub(crate) struct Settings {
     pub(crate) max_batch: usize,
     /// Spans one thread may have waiting before more are dropped.
     pub(crate) queue_size: usize,
+    /// Estimated bytes all threads may have waiting together.
+    pub(crate) max_buffered_bytes: usize,
+    /// Producers wait for room rather than drop.
+    pub(crate) blocking: bool,
+    /// Whether drops are told on stderr when no logger shows warnings.
+    pub(crate) notices: bool,
     /// How long a span may wait when no batch fills up.
     pub(crate) scheduled_delay: Duration,
     pub(crate) counters: Arc<Counters>,
@@ -61,13 +67,20 @@ impl Provider {
         settings: Settings,
     ) -> std::io::Result<Self> {
         exporter.set_resource(&settings.resource);
-        let pipeline = Pipeline::register(settings.max_batch, settings.queue_size);
+        let pipeline = Pipeline::register(Bounds {
+            batch_size: settings.max_batch,
+            queue_limit: settings.queue_size,
+            max_bytes: settings.max_buffered_bytes,
+            blocking: settings.blocking,
+        });
         let spawned = worker::spawn(
             pipeline.clone(),
             exporter,
             Schedule {
                 delay: settings.scheduled_delay,
                 max_batch: settings.max_batch,
+                max_buffered_bytes: settings.max_buffered_bytes,
+                notices: settings.notices,
             },
             settings.counters.clone(),
         );

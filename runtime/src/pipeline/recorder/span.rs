@@ -114,6 +114,23 @@ impl Finished {
 }
 
 impl Finished {
+    /// An estimate of the memory this span holds while it waits: the record, its
+    /// attribute slots and their text. (Events and links are counted by a flat sum.)
+    pub(super) fn weight(&self) -> usize {
+        let text: usize = self
+            .attributes
+            .iter()
+            .map(|kv| match &kv.value {
+                opentelemetry::Value::String(text) => text.as_str().len(),
+                _ => 0,
+            })
+            .sum();
+        std::mem::size_of::<Self>()
+            + self.attributes.capacity() * std::mem::size_of::<KeyValue>()
+            + text
+            + if self.extras.is_some() { 512 } else { 0 }
+    }
+
     fn extras(&mut self) -> &mut Extras {
         self.extras.get_or_insert_with(Box::default)
     }

@@ -140,7 +140,14 @@ pub(super) struct Schedule {
     pub(super) delay: Duration,
     /// Spans per export call.
     pub(super) max_batch: usize,
+    /// The buffers' byte budget, for the drop notice.
+    pub(super) max_buffered_bytes: usize,
+    /// Whether drops are told on stderr when no logger shows warnings.
+    pub(super) notices: bool,
 }
+
+/// How often at most a drop notice is told.
+const DROP_NOTICE_EVERY: Duration = Duration::from_secs(60);
 
 /// Starts the export thread of `pipeline`.
 pub(super) fn spawn<E: SpanExporter + 'static>(
@@ -181,10 +188,29 @@ fn run<E: SpanExporter>(
     schedule: Schedule,
     counters: &Counters,
 ) {
+    let mut last_notice: Option<Instant> = None;
+    let mut dropped_since_notice = 0u64;
     loop {
         let work = pipeline.signal.wait(schedule.delay);
         let taken = pipeline.take();
         Counters::add(&counters.ended, (taken.spans + taken.rejected) as usize);
+        if taken.rejected > 0 {
+            dropped_since_notice += taken.rejected;
+            if last_notice.is_none_or(|at| at.elapsed() >= DROP_NOTICE_EVERY) {
+                last_notice = Some(Instant::now());
+                crate::pipeline::health::tell(
+                    &format!(
+                        "traced: {dropped_since_notice} ended spans dropped: they came faster than \
+                         export took them and filled the buffers ({} KiB); raise \
+                         Config::max_buffered_bytes, or let producers wait with \
+                         Config::blocking(true) (TRACED_BLOCKING=true)",
+                        schedule.max_buffered_bytes >> 10
+                    ),
+                    schedule.notices,
+                );
+                dropped_since_notice = 0;
+            }
+        }
         export_merged(
             pipeline,
             exporter,
