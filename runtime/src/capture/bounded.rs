@@ -1,11 +1,15 @@
 //! Serialising a captured value within the size limit, masking as it goes: the writer
-//! stops the serialiser once the limit is reached (a 20 MB argument costs what its first
-//! 32 KiB cost), and the formatter writes `"[REDACTED]"` for the value of every key that
-//! names a secret, so a value cut short is still masked — masking the finished text would
-//! need whole, parseable JSON.
+//! stops the serialiser once the limit is reached, a string is cut to the room left
+//! before serde_json scans it for characters to escape (so a 20 MB argument costs what
+//! its first 32 KiB cost), and the formatter writes `"[REDACTED]"` for the value of every
+//! key that names a secret, so a value cut short is still masked — masking the finished
+//! text would need whole, parseable JSON.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io;
+
+use super::room::Roomed;
 
 use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
@@ -23,22 +27,24 @@ pub(crate) enum Written {
     Failed(serde_json::Error),
 }
 
-/// Appends to `out`, refusing (with an error that stops the serialiser) past `room` bytes.
+/// Appends to `out`, refusing (with an error that stops the serialiser) past the bytes
+/// `room` leaves.
 struct Capped<'a> {
     out: &'a mut Vec<u8>,
-    room: usize,
+    room: &'a Cell<usize>,
     cut: bool,
 }
 
 impl io::Write for Capped<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.len() <= self.room {
+        let room = self.room.get();
+        if buf.len() <= room {
             self.out.extend_from_slice(buf);
-            self.room -= buf.len();
+            self.room.set(room - buf.len());
             return Ok(buf.len());
         }
-        self.out.extend_from_slice(&buf[..self.room]);
-        self.room = 0;
+        self.out.extend_from_slice(&buf[..room]);
+        self.room.set(0);
         self.cut = true;
         Err(io::Error::other("traced: the size limit is reached"))
     }
@@ -212,9 +218,10 @@ pub(crate) fn write_json<T: Serialize + ?Sized>(
     policy: &Policy,
 ) -> Written {
     let start = out.len();
+    let room = Cell::new(room);
     let mut writer = Capped {
         out,
-        room,
+        room: &room,
         cut: false,
     };
     let formatter = Masking {
@@ -224,7 +231,7 @@ pub(crate) fn write_json<T: Serialize + ?Sized>(
         skipping: None,
     };
     let mut serializer = serde_json::Serializer::with_formatter(&mut writer, formatter);
-    let result = value.serialize(&mut serializer);
+    let result = Roomed::new(value, &room).serialize(&mut serializer);
     let cut = writer.cut;
     match result {
         Ok(()) => Written::Whole,
@@ -333,6 +340,41 @@ mod tests {
                 || text.starts_with(r#"{"text":"éé"#)
         );
         assert!(!text.contains("hunter2"));
+    }
+
+    #[test]
+    fn every_shape_round_trips_when_it_fits() {
+        #[derive(Serialize)]
+        enum Shape {
+            Unit,
+            New(u8),
+            Tuple(u8, &'static str),
+            Struct { a: Option<u8>, b: Vec<(u8, bool)> },
+        }
+        #[derive(Serialize)]
+        struct Wrapper(Vec<Shape>, std::collections::BTreeMap<u8, &'static str>, ());
+        let value = Wrapper(
+            vec![
+                Shape::Unit,
+                Shape::New(1),
+                Shape::Tuple(2, "two"),
+                Shape::Struct {
+                    a: Some(3),
+                    b: vec![(4, true)],
+                },
+            ],
+            [(5, "five")].into_iter().collect(),
+            (),
+        );
+        let mut out = Vec::new();
+        assert!(matches!(
+            write_json(&mut out, &value, usize::MAX, &policy()),
+            Written::Whole
+        ));
+        assert_eq!(
+            String::from_utf8(out).unwrap_or_default(),
+            serde_json::to_string(&value).unwrap_or_default()
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod bounded;
 mod http;
 mod json_text;
 mod probe;
+mod room;
 mod sink;
 
 pub(crate) use bounded::{write_json, Written};
