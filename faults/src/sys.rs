@@ -265,7 +265,7 @@ impl Cpu {
                 continue;
             };
             // Thread names are cut at 15 bytes.
-            if name.starts_with("traced-batch") || name.starts_with("traced-export") {
+            if name.starts_with("traced-export") || name.starts_with("traced-send") {
                 cpu.pipeline += time;
             } else if name.starts_with("collector") {
                 cpu.collector += time;

@@ -322,7 +322,7 @@ fn record_output(
         private,
     );
     quote! {
-        |__traced_recorder: &mut #private::Recorder, __traced_returned #returned_type| { #body }
+        |__traced_recorder: &mut #private::Outcome, __traced_returned #returned_type| { #body }
     }
 }
 

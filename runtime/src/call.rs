@@ -3,74 +3,20 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::LazyLock;
 
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
-use opentelemetry::{global, Context, InstrumentationScope, KeyValue, Value};
+use opentelemetry::{global, Context, KeyValue, Value};
 
 use crate::attributes as attr;
 use crate::capture::{InputObject, OutputValue};
 use crate::current::frames::{self, UserSet};
 use crate::error_chain::ErrorReport;
-use crate::observation::ObservationType;
+use crate::pipeline::route::{self, Route};
+use crate::site::{CallSite, SCOPE};
 use crate::trace_wide;
-use crate::tracer_slot::{self, Route};
-
-/// What the macro knows about a traced function at compile time, kept in a `static`.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct CallSite {
-    /// The span name.
-    pub name: &'static str,
-    /// `module::path::function`.
-    pub function: &'static str,
-    pub file: &'static str,
-    pub line: u32,
-    pub kind: ObservationType,
-}
-
-impl CallSite {
-    /// How many attributes [`CallSite::attributes`] gives.
-    pub(crate) fn attribute_count(&self) -> usize {
-        if self.kind == ObservationType::Span {
-            4
-        } else {
-            5
-        }
-    }
-
-    /// The attributes every span of this site starts with.
-    pub(crate) fn attributes(&'static self) -> Vec<KeyValue> {
-        self.attributes_then(Vec::new())
-    }
-
-    /// This site's attributes followed by `more`, in one vector of the right size.
-    pub(crate) fn attributes_then(&'static self, more: Vec<KeyValue>) -> Vec<KeyValue> {
-        let mut attributes = Vec::with_capacity(self.attribute_count() + more.len());
-        attributes.push(KeyValue::new(attr::CODE_FUNCTION_NAME, self.function));
-        attributes.push(KeyValue::new(attr::CODE_FILE_PATH, self.file));
-        attributes.push(KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(self.line)));
-        attributes.push(KeyValue::new(
-            attr::OPENINFERENCE_SPAN_KIND,
-            self.kind.openinference_kind(),
-        ));
-        if self.kind != ObservationType::Span {
-            // `span` is Langfuse's default type: said only when it is something else.
-            attributes.push(KeyValue::new(
-                attr::LANGFUSE_OBSERVATION_TYPE,
-                self.kind.langfuse_type(),
-            ));
-        }
-        debug_assert_eq!(attributes.len(), self.attribute_count());
-        if !more.is_empty() {
-            attributes.extend(more);
-        }
-        attributes
-    }
-}
 
 /// What a span is started for.
-enum Origin {
+enum SpanOf {
     /// A `#[traced]` function.
     Site(&'static CallSite),
     /// An integration's span (a server request, say).
@@ -101,13 +47,6 @@ pub enum Parent {
     Remote(Option<crate::propagation::Extracted>),
 }
 
-/// The instrumentation scope of every span `traced` makes.
-pub(crate) static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
-    InstrumentationScope::builder("traced")
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .build()
-});
-
 /// The span of one call, ended exactly once: by [`Call::finish`], by a panic inside
 /// [`Call::run`], or on drop (a future dropped before it completed).
 #[doc(hidden)]
@@ -122,7 +61,7 @@ pub struct Call {
 }
 
 /// A call's span made current (see [`Call::run`]); dropping it restores the context.
-struct Scope<'a> {
+struct Entered<'a> {
     // Dropped in this order: the frame, then the context.
     _frame: Option<frames::FrameGuard<'a>>,
     _attached: opentelemetry::ContextGuard,
@@ -131,14 +70,14 @@ struct Scope<'a> {
 /// What the macro's generated code records when a call returns.
 #[doc(hidden)]
 #[derive(Debug, Default)]
-pub struct Recorder {
+pub struct Outcome {
     output: OutputValue,
     error: Option<ErrorReport>,
     attributes: Vec<KeyValue>,
     failure: Option<String>,
 }
 
-impl Recorder {
+impl Outcome {
     /// An attribute to set when the call ends.
     #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn attribute(&mut self, attribute: KeyValue) {
@@ -164,7 +103,7 @@ impl Call {
     /// Starts the span of a traced function under the current span.
     #[inline(always)]
     pub fn start(site: &'static CallSite) -> Self {
-        if tracer_slot::is_off() {
+        if route::is_off() {
             // Decided in the caller's own code before anything is built: an unsampled
             // call costs one load and a call that is never made.
             return Self::inert();
@@ -175,7 +114,7 @@ impl Call {
     /// Starts the span of a traced function under `parent` (a root, a remote parent).
     #[inline(always)]
     pub fn start_under(site: &'static CallSite, parent: Parent) -> Self {
-        if tracer_slot::is_off() {
+        if route::is_off() {
             return Self::inert();
         }
         Self::start_recording(site, parent)
@@ -183,7 +122,7 @@ impl Call {
 
     #[inline(never)]
     fn start_recording(site: &'static CallSite, parent: Parent) -> Self {
-        tracer_slot::with_route(|route| Self::begin_on(route, Origin::Site(site), parent))
+        route::with_route(|route| Self::begin_on(route, SpanOf::Site(site), parent))
     }
 
     /// Starts a span of any name, kind and initial attributes (the integrations' spans).
@@ -194,10 +133,10 @@ impl Call {
         attributes: Vec<KeyValue>,
         parent: Parent,
     ) -> Self {
-        tracer_slot::with_route(|route| {
+        route::with_route(|route| {
             Self::begin_on(
                 route,
-                Origin::Other {
+                SpanOf::Other {
                     name,
                     kind,
                     attributes,
@@ -207,7 +146,7 @@ impl Call {
         })
     }
 
-    fn begin_on(route: &Route, origin: Origin, parent: Parent) -> Self {
+    fn begin_on(route: &Route, origin: SpanOf, parent: Parent) -> Self {
         if matches!(route, Route::Off) {
             return Self::inert();
         }
@@ -229,7 +168,7 @@ impl Call {
 
     fn begin_under(
         route: &Route,
-        origin: Origin,
+        origin: SpanOf,
         parent_cx: &Context,
         remote: Option<Remote>,
     ) -> Self {
@@ -243,13 +182,13 @@ impl Call {
         if let Route::Ours(tracer) = route {
             // Our provider: a function's static attributes are added at export.
             let (site, name, kind, attributes) = match origin {
-                Origin::Site(site) => (
+                SpanOf::Site(site) => (
                     Some(site),
                     Cow::Borrowed(site.name),
                     SpanKind::Internal,
                     Vec::new(),
                 ),
-                Origin::Other {
+                SpanOf::Other {
                     name,
                     kind,
                     attributes,
@@ -259,12 +198,12 @@ impl Call {
             return Self::started(parent_cx, span, problems);
         }
         let (name, kind, attributes) = match origin {
-            Origin::Site(site) => (
+            SpanOf::Site(site) => (
                 Cow::Borrowed(site.name),
                 SpanKind::Internal,
                 site.attributes(),
             ),
-            Origin::Other {
+            SpanOf::Other {
                 name,
                 kind,
                 attributes,
@@ -369,7 +308,7 @@ impl Call {
     /// Sets `output.value` and its MIME type (size limited).
     pub(crate) fn output_attributes(&self, text: String, mime: &'static str) -> Vec<KeyValue> {
         self.captured_output_attributes(
-            crate::capture::Captured {
+            crate::redact::Captured {
                 text,
                 ..Default::default()
             },
@@ -380,7 +319,7 @@ impl Call {
     /// Sets `output.value` of a capture (cut or failed) and its MIME type.
     pub(crate) fn captured_output_attributes(
         &self,
-        captured: crate::capture::Captured,
+        captured: crate::redact::Captured,
         mime: &'static str,
     ) -> Vec<KeyValue> {
         let span = self.cx.span();
@@ -416,13 +355,13 @@ impl Call {
     /// until the scope is dropped. (`#[inline]` lets optimised builds inline it; a debug
     /// build still compiles it once.)
     #[inline]
-    fn enter(&mut self) -> Scope<'_> {
+    fn enter(&mut self) -> Entered<'_> {
         let attached = self.cx.clone().attach();
         // Only a recording span can have an output or usage set by hand.
         let frame = self
             .recording
             .then(|| frames::enter(self.cx.span().span_context().span_id(), &mut self.user_set));
-        Scope {
+        Entered {
             _frame: frame,
             _attached: attached,
         }
@@ -437,12 +376,12 @@ impl Call {
 
     /// Records the returned value (output or error) and ends the span.
     #[inline]
-    pub fn finish<T: ?Sized>(&mut self, value: &T, record: impl FnOnce(&mut Recorder, &T)) {
+    pub fn finish<T: ?Sized>(&mut self, value: &T, record: impl FnOnce(&mut Outcome, &T)) {
         if self.ended {
             return;
         }
         if self.recording {
-            let mut recorder = Recorder::default();
+            let mut recorder = Outcome::default();
             // Whatever recording the value runs of the user's code (an error's Display, a
             // Serialize not caught deeper down) must not take the value away from the
             // caller: a panic here is recorded, and the value returned all the same.
@@ -459,11 +398,11 @@ impl Call {
     }
 
     /// What `finish` does once the value is recorded (not generic: compiled once).
-    fn finish_recorded(&mut self, mut recorder: Recorder) {
+    fn finish_recorded(&mut self, mut recorder: Outcome) {
         let span = self.cx.span();
         if let Some((text, mime)) = recorder.output.value.take() {
             if !self.user_set.contains(UserSet::OUTPUT) {
-                let captured = crate::capture::Captured {
+                let captured = crate::redact::Captured {
                     text,
                     cut: recorder.output.cut,
                     failures: recorder.output.failure.take().into_iter().collect(),

@@ -7,7 +7,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::call::{Call, Recorder};
+use crate::call::{Call, Outcome};
 
 pin_project! {
     /// The future returned by a traced `async fn` or `impl Future` function.
@@ -24,7 +24,7 @@ pin_project! {
 impl<F, C> Instrumented<F, C>
 where
     F: Future,
-    C: FnOnce(&mut Recorder, &F::Output),
+    C: FnOnce(&mut Outcome, &F::Output),
 {
     pub fn new(call: Call, future: F, record_output: C) -> Self {
         Self {
@@ -38,7 +38,7 @@ where
 impl<F, C> Future for Instrumented<F, C>
 where
     F: Future,
-    C: FnOnce(&mut Recorder, &F::Output),
+    C: FnOnce(&mut Outcome, &F::Output),
 {
     type Output = F::Output;
 

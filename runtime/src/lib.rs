@@ -43,10 +43,10 @@ mod observation;
 mod pipeline;
 pub mod propagation;
 mod redact;
+mod site;
 mod spawn;
 mod stream;
 mod trace_wide;
-mod tracer_slot;
 
 pub mod attributes;
 
@@ -86,12 +86,13 @@ pub use traced_macros::traced;
 /// What the macro's generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::call::{Call, CallSite, Parent, Recorder};
+    pub use crate::call::{Call, Outcome, Parent};
     pub use crate::capture::*;
     pub use crate::error_chain::ErrorReport;
     pub use crate::instrument::Instrumented;
     pub use crate::observation::ObservationType;
     pub use crate::propagation::{extract, Extracted, IntoParent};
+    pub use crate::site::CallSite;
     pub use crate::stream::{
         ChunkAccumulate, ChunkDebug, ChunkProbe, ChunkSerialize, ChunkText, ChunkTypeName,
         StreamOutput, TracedStream,

@@ -38,6 +38,15 @@ pub const DEFAULT_SECRET_NAMES: &[&str] = &[
 /// The default size limit of one attribute value: 32 KiB.
 pub const DEFAULT_MAX_ATTRIBUTE_BYTES: usize = 32 * 1024;
 
+/// What a capture made: the text, whether it was cut at the limit (its whole size then
+/// unknown), and what panicked while it was made.
+#[derive(Debug, Default)]
+pub(crate) struct Captured {
+    pub(crate) text: String,
+    pub(crate) cut: bool,
+    pub(crate) failures: Vec<String>,
+}
+
 /// The function a user gives to rewrite captured values.
 pub(crate) type Rewrite = dyn Fn(&str, String) -> String + Send + Sync;
 
@@ -366,7 +375,7 @@ impl Policy {
     ) -> Vec<opentelemetry::KeyValue> {
         self.captured_attributes(
             key,
-            crate::capture::Captured {
+            Captured {
                 text,
                 ..Default::default()
             },
@@ -380,7 +389,7 @@ impl Policy {
     pub(crate) fn captured_attributes(
         &self,
         key: &'static str,
-        captured: crate::capture::Captured,
+        captured: Captured,
         span: &opentelemetry::trace::SpanContext,
     ) -> Vec<opentelemetry::KeyValue> {
         use opentelemetry::KeyValue;

@@ -223,11 +223,15 @@ mod futures_core_stream {
 /// Starts an OTLP/HTTP (protobuf) receiver on `addr`, on `/v1/traces` and on Langfuse's
 /// `/api/public/otel/v1/traces`.
 pub async fn http(addr: SocketAddr) -> std::io::Result<Receiver> {
+    let inbox = Inbox::default();
+    serve(addr, otlp_router(inbox.clone()), inbox).await
+}
+
+/// Serves `router` on `addr` until the receiver is dropped.
+async fn serve(addr: SocketAddr, router: axum::Router, inbox: Inbox) -> std::io::Result<Receiver> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let inbox = Inbox::default();
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = otlp_router(inbox.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -249,10 +253,7 @@ pub async fn http_answering(
     status: http::StatusCode,
     body: &'static str,
 ) -> std::io::Result<Receiver> {
-    let listener = TcpListener::bind(addr).await?;
-    let addr = listener.local_addr()?;
     let inbox = Inbox::default();
-    let (stop, stopped) = oneshot::channel::<()>();
     let recorder = inbox.clone();
     let router = axum::Router::new().fallback(move |headers: http::HeaderMap| {
         let recorder = recorder.clone();
@@ -266,18 +267,7 @@ pub async fn http_answering(
             (status, body)
         }
     });
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    Ok(Receiver {
-        addr,
-        inbox,
-        _stop: stop,
-    })
+    serve(addr, router, inbox).await
 }
 
 /// The OTLP/HTTP routes: the standard path, Langfuse's and LangSmith's.

@@ -14,6 +14,5 @@ pub use http::HttpCapture;
 pub use http::NEVER_CAPTURED_HEADERS;
 #[doc(hidden)]
 pub use probe::*;
-pub(crate) use sink::Captured;
 #[doc(hidden)]
 pub use sink::{InputObject, OutputValue, ValueSink};

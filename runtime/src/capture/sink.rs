@@ -14,7 +14,7 @@ use super::bounded::{debug_text, write_json, Written};
 use super::json_text::push_json_string;
 use crate::attributes::{MIME_JSON, MIME_TEXT};
 use crate::contain::{contained, failure};
-use crate::redact::{Policy, REDACTED};
+use crate::redact::{Captured, Policy, REDACTED};
 
 /// What a captured value is written into. The three methods are the three capture rules:
 /// JSON for `Serialize`, Debug text for `Debug`, the type name for anything else.
@@ -40,15 +40,6 @@ fn not_serializable<T: ?Sized>(out: &mut String, err: &serde_json::Error) {
         out,
         format_args!("<not serializable: {err}: {}>", std::any::type_name::<T>()),
     );
-}
-
-/// What a capture made: the text, whether it was cut at the limit (its whole size then
-/// unknown), and what panicked while it was made.
-#[derive(Debug, Default)]
-pub(crate) struct Captured {
-    pub(crate) text: String,
-    pub(crate) cut: bool,
-    pub(crate) failures: Vec<String>,
 }
 
 #[doc(hidden)]

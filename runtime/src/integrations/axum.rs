@@ -27,7 +27,7 @@ use opentelemetry::KeyValue;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::call::{Call, Parent, Recorder};
+use crate::call::{Call, Outcome, Parent};
 use crate::instrument::Instrumented;
 use crate::observation::ObservationType;
 use crate::propagation::extract;
@@ -79,11 +79,11 @@ pub struct TraceService<S> {
     untrusted: bool,
 }
 
-type RecordResponse<R, E> = fn(&mut Recorder, &Result<Response<R>, E>);
+type RecordResponse<R, E> = fn(&mut Outcome, &Result<Response<R>, E>);
 
 /// The status code, and status Error for a 5xx or a service error.
 fn record_response<R, E: std::fmt::Display>(
-    recorder: &mut Recorder,
+    recorder: &mut Outcome,
     result: &Result<Response<R>, E>,
 ) {
     match result {

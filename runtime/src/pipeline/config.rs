@@ -456,28 +456,6 @@ impl Config {
         }
     }
 
-    /// The configuration the process environment describes (see the crate README for the
-    /// variables). Misconfiguration is an error here, never a panic or silence.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`Config::from_env`] over any source of variables.
-    ///
-    /// ```
-    /// use traced::{Config, Target};
-    ///
-    /// let vars = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")];
-    /// let config = Config::from_lookup(|name| {
-    ///     vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
-    /// })
-    /// .unwrap();
-    /// assert!(matches!(config.target(), Target::Otlp { endpoint, .. } if endpoint == "http://collector:4318/v1/traces"));
-    /// ```
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        super::env::config_from(lookup)
-    }
-
     /// The `service.name` resource attribute.
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());

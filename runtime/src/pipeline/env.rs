@@ -216,7 +216,31 @@ fn langfuse(
     }
 }
 
-pub(super) fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+impl Config {
+    /// The configuration the process environment describes (see the crate README for the
+    /// variables). Misconfiguration is an error here, never a panic or silence.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_env`] over any source of variables.
+    ///
+    /// ```
+    /// use traced::{Config, Target};
+    ///
+    /// let vars = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")];
+    /// let config = Config::from_lookup(|name| {
+    ///     vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    /// })
+    /// .unwrap();
+    /// assert!(matches!(config.target(), Target::Otlp { endpoint, .. } if endpoint == "http://collector:4318/v1/traces"));
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        config_from(lookup)
+    }
+}
+
+fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
     let mut config = Config::new();
     let traced_dir = lookup(crate::export::TRACED_DIR).filter(|d| !d.is_empty());
     if let Some(dir) = &traced_dir {

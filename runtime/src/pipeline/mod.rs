@@ -14,6 +14,7 @@ mod hosted;
 mod http_client;
 mod recorder;
 mod reliable;
+pub(crate) mod route;
 mod spool;
 mod stats;
 #[cfg(feature = "tls")]
@@ -40,12 +41,12 @@ pub use stats::{DestinationStats, ExportStats};
 
 pub(crate) use recorder::RecordingTracer;
 
-use crate::tracer_slot::{self, Route};
 use custom::BoxedExporter;
 use fanout::{FanOut, Member};
 use health::Health;
 use recorder::Provider;
 use reliable::{ReliableExporter, Settings};
+use route::Route;
 use spool::Spool;
 use stats::Counters;
 
@@ -345,7 +346,7 @@ impl Config {
                     otlp_seen += 1;
                     let runtime = tokio::runtime::Builder::new_multi_thread()
                         .worker_threads(1)
-                        .thread_name("traced-export")
+                        .thread_name("traced-send")
                         .enable_all()
                         .build()
                         .map_err(InitError::Runtime)?;
@@ -399,7 +400,7 @@ impl Config {
             .join(" and ");
         if self.targets().all(|t| *t == Target::Disabled) {
             crate::redact::install(Some(self.policy()));
-            let generation = tracer_slot::install(Some(Route::Off));
+            let generation = route::install(Some(Route::Off));
             return Ok(Guard {
                 provider: None,
                 counters,
@@ -429,13 +430,13 @@ impl Config {
             Provider::start(FanOut::new(members), settings).map_err(InitError::Runtime)?;
         crate::redact::install(Some(self.policy()));
         global::set_tracer_provider(provider.clone());
-        // The span path uses this tracer directly (see `tracer_slot`); with a sampler that
+        // The span path uses this tracer directly (see `route`); with a sampler that
         // records nothing it makes no span at all.
-        let generation = tracer_slot::install(Some(if self.sampler == SamplerConfig::AlwaysOff {
+        let generation = route::install(Some(if self.sampler == SamplerConfig::AlwaysOff {
             Route::Off
         } else {
             Route::Ours(Arc::new(
-                provider.tracer_with_scope(crate::call::SCOPE.clone()),
+                provider.tracer_with_scope(crate::site::SCOPE.clone()),
             ))
         }));
         Ok(Guard {
@@ -543,7 +544,7 @@ impl Guard {
 
     fn shutdown_once(&mut self) -> ExportStats {
         let generation = std::mem::take(&mut self.generation);
-        if generation != 0 && tracer_slot::uninstall(generation) {
+        if generation != 0 && route::uninstall(generation) {
             crate::redact::install(None);
         }
         let Some(provider) = self.provider.take() else {

@@ -18,12 +18,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use super::span::Finished;
-use super::worker::Signal;
+use super::finished::Finished;
+use super::signal::Signal;
 
 /// The spans of one pipeline waiting for export, over all threads.
 #[derive(Debug)]
-pub(super) struct Pipeline {
+pub(super) struct Buffers {
     generation: u64,
     buffers: Mutex<Vec<Arc<ThreadBuffer>>>,
     /// For spans ended where this thread's own buffer is gone (thread-local teardown).
@@ -95,15 +95,15 @@ static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 /// Emptied batch vectors kept for reuse.
 const SPARE_BATCHES: usize = 8;
 /// The pipelines not shut down yet (usually one).
-static LIVE: RwLock<Vec<Arc<Pipeline>>> = RwLock::new(Vec::new());
+static LIVE: RwLock<Vec<Arc<Buffers>>> = RwLock::new(Vec::new());
 
 thread_local! {
     /// This thread's buffer in each pipeline it has ended spans of.
-    static LOCAL: RefCell<Vec<(Arc<Pipeline>, Arc<ThreadBuffer>)>> =
+    static LOCAL: RefCell<Vec<(Arc<Buffers>, Arc<ThreadBuffer>)>> =
         const { RefCell::new(Vec::new()) };
 }
 
-impl Pipeline {
+impl Buffers {
     /// A new pipeline, registered so its spans find it.
     pub(super) fn register(bounds: Bounds) -> Arc<Self> {
         let shared = Arc::new(ThreadBuffer::default());
@@ -281,7 +281,7 @@ pub(super) fn push(generation: u64, span: Box<Finished>) {
 
 /// Through this thread's buffer of the pipeline, registering one on first use.
 fn push_through(
-    local: &mut Vec<(Arc<Pipeline>, Arc<ThreadBuffer>)>,
+    local: &mut Vec<(Arc<Buffers>, Arc<ThreadBuffer>)>,
     generation: u64,
     span: Box<Finished>,
 ) {
@@ -303,7 +303,7 @@ fn push_through(
     local.push((pipeline, buffer));
 }
 
-fn live(generation: u64) -> Option<Arc<Pipeline>> {
+fn live(generation: u64) -> Option<Arc<Buffers>> {
     LIVE.read()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()

@@ -17,9 +17,11 @@
 //! [`SpanData`]: opentelemetry_sdk::trace::SpanData
 
 mod buffers;
+mod export_thread;
+mod finished;
 mod provider;
 mod sampling;
+mod signal;
 mod span;
-mod worker;
 
 pub(crate) use provider::{Provider, RecordingTracer, Settings};

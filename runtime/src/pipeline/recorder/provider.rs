@@ -16,13 +16,14 @@ use opentelemetry_sdk::trace::{
 };
 use opentelemetry_sdk::Resource;
 
-use super::buffers::{Bounds, Pipeline};
+use super::buffers::{Bounds, Buffers};
+use super::export_thread::{self, Schedule};
+use super::finished::{Extras, Finished, Origin};
 use super::sampling::Sampling;
-use super::span::{truncate, Extras, Finished, Origin, Recording, RecordingSpan};
-use super::worker::{self, Schedule};
-use crate::call::{CallSite, SCOPE};
+use super::span::{truncate, Recording, RecordingSpan};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::SamplerConfig;
+use crate::site::{CallSite, SCOPE};
 
 /// How a [`Provider`] samples and batches.
 #[derive(Debug)]
@@ -52,7 +53,7 @@ pub(crate) struct Provider {
 
 #[derive(Debug)]
 struct Inner {
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<Buffers>,
     sampling: Sampling,
     ids: RandomIdGenerator,
     limits: SpanLimits,
@@ -67,13 +68,13 @@ impl Provider {
         settings: Settings,
     ) -> std::io::Result<Self> {
         exporter.set_resource(&settings.resource);
-        let pipeline = Pipeline::register(Bounds {
+        let pipeline = Buffers::register(Bounds {
             batch_size: settings.max_batch,
             queue_limit: settings.queue_size,
             max_bytes: settings.max_buffered_bytes,
             blocking: settings.blocking,
         });
-        let spawned = worker::spawn(
+        let spawned = export_thread::spawn(
             pipeline.clone(),
             exporter,
             Schedule {

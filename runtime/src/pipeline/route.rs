@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use crate::pipeline::RecordingTracer;
+use super::RecordingTracer;
 
 /// What the span path does.
 #[derive(Clone, Debug)]
