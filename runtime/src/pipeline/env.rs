@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use super::config::{
-    validate_endpoint, Compression, Config, ConfigError, Protocol, SamplerConfig, Target, TlsFiles,
-};
+use super::config::{Config, SamplerConfig};
+use super::config_error::{validate_endpoint, ConfigError};
+use super::target::{Compression, Protocol, Target, TlsFiles};
 
 fn list(variable: &'static str, text: &str) -> Result<Vec<(String, String)>, ConfigError> {
     let mut pairs = Vec::new();

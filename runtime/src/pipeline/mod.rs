@@ -6,6 +6,7 @@
 //! reported at shutdown.
 
 mod config;
+mod config_error;
 mod custom;
 mod env;
 mod fanout;
@@ -17,6 +18,7 @@ mod reliable;
 pub(crate) mod route;
 mod spool;
 mod stats;
+mod target;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -32,12 +34,13 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-pub use config::{
-    Compression, Config, ConfigError, Protocol, SamplerConfig, Target, TlsFiles,
-    DEFAULT_MAX_BUFFERED_BYTES, LANGFUSE_OTLP_PATH, LANGSMITH_OTLP_PATH,
-};
+pub use config::{Config, SamplerConfig, DEFAULT_MAX_BUFFERED_BYTES};
+pub use config_error::ConfigError;
 pub use health::{ExportFailure, FailureKind};
 pub use stats::{DestinationStats, ExportStats};
+pub use target::{
+    Compression, Protocol, Target, TlsFiles, LANGFUSE_OTLP_PATH, LANGSMITH_OTLP_PATH,
+};
 
 pub(crate) use recorder::RecordingTracer;
 

@@ -16,7 +16,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::RootCertStore;
 
-use super::config::{ConfigError, TlsFiles};
+use super::config_error::ConfigError;
+use super::target::TlsFiles;
 
 /// What a destination's TLS is made of, loaded and checked.
 pub(crate) struct Material {
