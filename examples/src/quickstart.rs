@@ -81,7 +81,7 @@ fn main() {
                 .iter()
                 .map(|span| traced::export::SpanRecord::from_span(span, &resource))
                 .collect();
-            print!("{}", traced::export::render_traces(&records));
+            print!("{}", traced_viewer::render_traces(&records));
         }
         Err(error) => eprintln!("could not read the recorded spans: {error}"),
     }

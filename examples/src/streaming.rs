@@ -113,11 +113,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         return not_delivered();
     };
-    let store = traced::export::read_store(&dir)?;
-    print!(
-        "\n{}",
-        traced::export::render_trace(&store.spans, &trace_id)
-    );
+    let store = traced_viewer::read_store(&dir)?;
+    print!("\n{}", traced_viewer::render_trace(&store.spans, &trace_id));
     if let Some(span) = store
         .spans
         .iter()

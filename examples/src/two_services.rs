@@ -364,14 +364,14 @@ async fn orchestrate() -> Result<(), Error> {
         return not_delivered();
     };
     let dir = &dir;
-    let store = traced::export::read_store(dir)?;
-    let tree = traced::export::render_trace(&store.spans, &reply.trace_id);
+    let store = traced_viewer::read_store(dir)?;
+    let tree = traced_viewer::render_trace(&store.spans, &reply.trace_id);
     if tree.is_empty() {
         return Err(format!("trace {} not found under {}", reply.trace_id, dir.display()).into());
     }
     print!("{tree}");
     println!(
-        "\nsee it in a browser: cargo run -p traced -- view --trace {} --html trace.html",
+        "\nsee it in a browser: cargo run -p traced-viewer -- view --trace {} --html trace.html",
         reply.trace_id
     );
     if !all_delivered {

@@ -1,5 +1,5 @@
 //! The embedded store's reader: the input is written as a `.jsonl` file into a temporary
-//! directory and read back with `traced::export::read_store`; it is also parsed whole as
+//! directory and read back with `traced_viewer::read_store`; it is also parsed whole as
 //! one `SpanRecord` with `serde_json::from_slice`.
 //!
 //! Checks: no panic; a record that parses serialises and parses back the same; the store
@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use traced::export::{read_store, SpanRecord};
+use traced::export::SpanRecord;
+use traced_viewer::read_store;
 
 struct Scratch {
     dir: PathBuf,

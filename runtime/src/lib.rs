@@ -46,6 +46,7 @@ mod redact;
 mod site;
 mod spawn;
 mod stream;
+mod time;
 mod trace_wide;
 
 pub mod attributes;

@@ -7,7 +7,8 @@ use opentelemetry::trace::{Span as _, Status, TraceContextExt, Tracer, TracerPro
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
-use traced::export::{read_store, render_trace, AnyValue, FileExporter};
+use traced::export::{AnyValue, FileExporter};
+use traced_viewer::{read_store, render_trace};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("traced-store-{name}-{}", std::process::id()));

@@ -564,7 +564,7 @@ proptest! {
             text.push('\n');
         }
         std::fs::write(dir.join("spans.jsonl"), &text).unwrap();
-        let store = traced::export::read_store(&dir).expect("text lines never fail the read");
+        let store = traced_viewer::read_store(&dir).expect("text lines never fail the read");
         let _ = std::fs::remove_dir_all(&dir);
         prop_assert!(!store.spans.is_empty());
         for span in &store.spans {
@@ -634,7 +634,7 @@ fn read_store_skips_a_line_torn_inside_a_utf8_character() {
     let mut bytes = format!("{GOOD_LINE}\n").into_bytes();
     bytes.extend_from_slice(&GOOD_LINE.as_bytes()[..cut]);
     std::fs::write(dir.join("spans.jsonl"), &bytes).unwrap();
-    let store = traced::export::read_store(&dir);
+    let store = traced_viewer::read_store(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let store = store.expect("a torn line is skipped");
     assert_eq!(store.spans.len(), 1);

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// A configuration that cannot work, found by [`Config::from_env`] or `init()`.
+/// A configuration that cannot work, found by [`Config::from_env`](crate::Config::from_env) or `init()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// An endpoint that is not an `http://` or `https://` URL with a host.

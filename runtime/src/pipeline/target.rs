@@ -70,7 +70,7 @@ pub enum Target {
         /// How request bodies are compressed.
         compression: Compression,
     },
-    /// An exporter given in code ([`Config::exporter`]).
+    /// An exporter given in code ([`Config::exporter`](crate::Config::exporter)).
     Custom,
     /// Nothing is recorded (`OTEL_SDK_DISABLED=true`).
     Disabled,

@@ -3,7 +3,6 @@
 
 mod output;
 mod probe;
-mod time;
 mod traced_stream;
 
 pub use output::{

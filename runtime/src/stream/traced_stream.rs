@@ -10,11 +10,11 @@ use opentelemetry::KeyValue;
 use pin_project_lite::pin_project;
 
 use super::output::StreamOutput;
-use super::time::rfc3339;
 use crate::attributes as attr;
 use crate::call::Call;
 use crate::current::frames::UserSet;
 use crate::llm;
+use crate::time::rfc3339;
 
 pin_project! {
     /// The stream returned by a traced function that returns a stream.

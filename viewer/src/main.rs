@@ -11,7 +11,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use traced::export::{default_dir, read_store, render_html, render_trace, render_traces};
+use traced::export::default_dir;
+use traced_viewer::{read_store, render_html, render_trace, render_traces};
 
 const USAGE: &str = "\
 traced: look at the traces in the embedded store

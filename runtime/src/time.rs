@@ -3,7 +3,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `t` as `YYYY-MM-DDThh:mm:ss.ffffffZ`. Times before 1970 are written as the epoch.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let t = UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456);
+/// assert_eq!(traced::export::rfc3339(t), "2023-11-14T22:13:20.123456Z");
+/// ```
+pub fn rfc3339(t: SystemTime) -> String {
     let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since_epoch.as_secs();
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::record::{Attribute, SpanRecord};
+use traced::export::{Attribute, SpanRecord};
 
 /// How many traces are shown unfolded; older ones start folded (one click opens them).
 const OPEN_TRACES: usize = 10;
@@ -27,7 +27,8 @@ const PALETTE: [&str; 8] = [
 /// escaped in the rows, and the details are built from JSON with `textContent`.
 ///
 /// ```
-/// use traced::export::{render_html, SpanRecord};
+/// use traced::export::SpanRecord;
+/// use traced_viewer::render_html;
 ///
 /// let line = r#"{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},
 ///   "scope":{"name":"demo"},"traceId":"4bf92f3577b34da6a3ce929d0e0e4736",
@@ -443,30 +444,7 @@ fn offset(at: u64, start: u64) -> String {
 
 /// Nanoseconds since the Unix epoch as an RFC 3339 UTC time with microseconds.
 fn rfc3339(nanos: u64) -> String {
-    let secs = nanos / 1_000_000_000;
-    let micros = nanos % 1_000_000_000 / 1_000;
-    let (year, month, day) = civil_from_days(secs / 86_400);
-    let rem = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
-}
-
-/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    traced::export::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(nanos))
 }
 
 /// A JSON object or array laid out on several indented lines, keys in their order and
@@ -535,202 +513,16 @@ fn pretty_json(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
-:root{--bg:#f5f6f8;--panel:#fff;--fg:#1d232b;--muted:#68717c;--line:#e3e6ea;--grid:#eef0f3;
---hover:#f3f5f8;--sel:#e6eefc;--err:#d6332a;--code:#f3f4f6}
-@media (prefers-color-scheme:dark){:root{--bg:#101318;--panel:#171b22;--fg:#e4e7eb;--muted:#98a1ac;
---line:#29303a;--grid:#20262f;--hover:#1d222b;--sel:#1c2b45;--err:#ff6a5f;--code:#1f252e}}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);
-font:13px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12px}
-.layout{display:grid;grid-template-columns:minmax(0,1fr) 440px;min-height:100vh}
-main{padding:20px 24px;min-width:0}
-h1{font-size:15px;font-weight:600;margin:0 0 14px;color:var(--muted)}
-.none{background:var(--panel);border:1px dashed var(--line);border-radius:8px;padding:28px;text-align:center;color:var(--muted)}
-.trace{background:var(--panel);border:1px solid var(--line);border-radius:8px;margin:0 0 16px;overflow:hidden}
-.trace>summary{list-style:none;cursor:pointer;padding:12px 16px 10px;border-bottom:1px solid var(--line)}
-.trace>summary::-webkit-details-marker{display:none}
-.trace>summary::before{content:"▸";float:left;margin:1px 8px 0 0;color:var(--muted);transition:transform .15s}
-.trace[open]>summary::before{transform:rotate(90deg)}
-.trace h2{font-size:15px;font-weight:600;margin:0;overflow-wrap:anywhere}
-.meta{display:flex;flex-wrap:wrap;gap:2px 16px;margin-top:3px;color:var(--muted);align-items:center}
-.meta b{color:var(--fg)}
-.chip{display:inline-flex;align-items:center;gap:6px;color:var(--fg)}
-.chip::before{content:"";width:10px;height:10px;border-radius:3px;background:var(--c)}
-.errs{color:var(--err);font-weight:600}
-.waterfall{padding:4px 0 8px}
-.row,.axis{display:grid;grid-template-columns:96px minmax(160px,32%) minmax(0,1fr) 72px;gap:0 12px;
-align-items:center;padding:0 16px}
-.axis{height:26px;color:var(--muted);font-size:11px;border-bottom:1px solid var(--line)}
-.ticks{position:relative;height:100%}
-.ticks span{position:absolute;top:6px;transform:translateX(-50%);white-space:nowrap}
-.ticks span:first-child{transform:none}
-.ticks span:last-child{transform:translateX(-100%)}
-.axis>span:last-child,.dur{text-align:right}
-.row{height:30px;cursor:pointer;border-left:3px solid transparent}
-.row:hover{background:var(--hover)}
-.row:focus{outline:none}
-.row:focus-visible{box-shadow:inset 0 0 0 2px var(--c,#4c78e0)}
-.row.sel{background:var(--sel);border-left-color:#4c78e0}
-.svc{color:var(--muted);font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
-display:flex;align-items:center;gap:6px}
-.svc::before{content:"";flex:none;width:4px;height:16px;border-radius:2px;background:var(--c)}
-.name{display:flex;align-items:center;gap:6px;min-width:0;white-space:nowrap}
-.label{overflow:hidden;text-overflow:ellipsis}
-.elbow{flex:none;width:8px;height:8px;margin:-6px -2px 0 -12px;border:solid var(--line);border-width:0 0 1.5px 1.5px;border-radius:0 0 0 3px}
-.tag{flex:none;font-size:10.5px;padding:0 6px;border-radius:9px;background:var(--code);color:var(--muted)}
-.tag.bad{background:var(--err);color:#fff;font-weight:600}
-.err .label{color:var(--err);font-weight:600}
-.track{position:relative;height:100%;
-background-image:linear-gradient(to right,var(--grid) 1px,transparent 1px);background-size:25% 100%}
-.bar{position:absolute;top:8px;height:14px;min-width:2px;border-radius:3px;background:var(--c);opacity:.9}
-.row:hover .bar,.row.sel .bar{opacity:1}
-.err .bar{background:repeating-linear-gradient(135deg,var(--c) 0 5px,var(--err) 5px 8px);box-shadow:0 0 0 1.5px var(--err)}
-.dur{font-variant-numeric:tabular-nums;color:var(--muted);white-space:nowrap}
-#details{position:sticky;top:0;height:100vh;overflow:auto;background:var(--panel);
-border-left:1px solid var(--line);padding:18px 20px 40px}
-.hint{color:var(--muted);margin-top:40px;text-align:center}
-#details h3{font-size:16px;margin:0 0 2px;overflow-wrap:anywhere}
-#details h4{font-size:11px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:18px 0 6px}
-.sub{color:var(--muted);display:flex;align-items:center;gap:8px;flex-wrap:wrap}
-.status{font-weight:600;padding:0 7px;border-radius:9px;background:var(--code)}
-.status.error{background:var(--err);color:#fff}
-.status.ok{background:#2fa37c;color:#fff}
-.errmsg{margin:10px 0 0;padding:8px 10px;border-radius:6px;background:color-mix(in srgb,var(--err) 12%,transparent);
-color:var(--err);white-space:pre-wrap;overflow-wrap:anywhere}
-table.kv{width:100%;border-collapse:collapse;table-layout:fixed}
-.kv.short th{width:84px}
-.kv th,.kv td{text-align:left;vertical-align:top;padding:4px 6px;border-bottom:1px solid var(--grid)}
-.kv th{width:40%;font-weight:500;color:var(--muted);overflow-wrap:anywhere}
-.kv td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12px;
-white-space:pre-wrap;overflow-wrap:anywhere;max-height:12em}
-pre{margin:0;padding:10px 12px;background:var(--code);border-radius:6px;white-space:pre-wrap;
-overflow-wrap:anywhere;max-height:320px;overflow:auto}
-.event{border-left:3px solid var(--line);padding:2px 0 2px 10px;margin:0 0 10px}
-.event.exception{border-left-color:var(--err)}
-.event b{margin-right:8px}
-.event .at{color:var(--muted)}
-@media (max-width:1000px){.layout{grid-template-columns:1fr}
-#details{position:static;height:auto;border-left:0;border-top:1px solid var(--line)}}
-"#;
+/// The page's style sheet.
+const STYLE: &str = include_str!("../assets/page.css");
 
-const SCRIPT: &str = r#"
-(function () {
-  'use strict';
-  var spans = JSON.parse(document.getElementById('traced-data').textContent);
-  var panel = document.getElementById('details');
-
-  // Every piece of span data goes in through textContent, never as markup.
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-  function table(pairs, className) {
-    var t = el('table', 'kv' + (className ? ' ' + className : ''));
-    pairs.forEach(function (pair) {
-      var tr = t.insertRow();
-      tr.appendChild(el('th', null, pair[0]));
-      tr.appendChild(el('td', null, pair[1]));
-    });
-    return t;
-  }
-  function section(title, content) {
-    panel.appendChild(el('h4', null, title));
-    panel.appendChild(content);
-  }
-
-  function show(i, scroll) {
-    var s = spans[i];
-    if (!s) return;
-    document.querySelectorAll('.row.sel').forEach(function (r) { r.classList.remove('sel'); });
-    var row = document.querySelector('.row[data-i="' + i + '"]');
-    if (row) {
-      row.classList.add('sel');
-      var trace = row.closest('details');
-      if (trace) trace.open = true;
-      if (scroll) row.scrollIntoView({ block: 'center' });
-    }
-    panel.replaceChildren();
-    panel.appendChild(el('h3', null, s.name));
-    var sub = el('div', 'sub');
-    sub.appendChild(el('span', 'status ' + s.status, s.status));
-    sub.appendChild(el('span', null, s.service + ' · ' + s.kind + ' · ' + s.duration));
-    panel.appendChild(sub);
-    if (s.statusMessage) panel.appendChild(el('div', 'errmsg', s.statusMessage));
-    section('Span', table([
-      ['service', s.service],
-      ['span id', s.spanId],
-      ['parent id', s.parentSpanId ? s.parentSpanId + (s.parentMissing ? '  (not in the store)' : '') : '(root)'],
-      ['trace id', s.traceId],
-      ['kind', s.kind],
-      ['start', s.start + '  (' + s.offset + ' into the trace)'],
-      ['duration', s.duration],
-      ['status', s.status + (s.statusMessage ? ': ' + s.statusMessage : '')]
-    ], 'short'));
-    if (s.input != null) section('Input', el('pre', null, s.input));
-    if (s.output != null) section('Output', el('pre', null, s.output));
-    if (s.events.length) {
-      var events = el('div');
-      s.events.forEach(function (e) {
-        var box = el('div', 'event' + (e.name === 'exception' ? ' exception' : ''));
-        var head = el('div');
-        head.appendChild(el('b', null, e.name));
-        head.appendChild(el('span', 'at', e.at));
-        box.appendChild(head);
-        if (e.attributes.length) box.appendChild(table(e.attributes));
-        events.appendChild(box);
-      });
-      section('Events (' + s.events.length + ')', events);
-    }
-    if (s.attributes.length) section('Attributes (' + s.attributes.length + ')', table(s.attributes));
-    if (s.links.length) section('Links', table(s.links));
-    if (s.resource.length) section('Resource', table(s.resource));
-    panel.scrollTop = 0;
-    history.replaceState(null, '', '#span=' + encodeURIComponent(s.spanId));
-  }
-
-  document.addEventListener('click', function (event) {
-    var row = event.target.closest('.row[data-i]');
-    if (row) show(Number(row.dataset.i), false);
-  });
-  document.addEventListener('keydown', function (event) {
-    var row = event.target.closest && event.target.closest('.row[data-i]');
-    if (!row) return;
-    if (event.key === 'Enter' || event.key === ' ') {
-      event.preventDefault();
-      show(Number(row.dataset.i), false);
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      var next = event.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling;
-      if (next && next.dataset.i !== undefined) {
-        event.preventDefault();
-        next.focus();
-        show(Number(next.dataset.i), false);
-      }
-    }
-  });
-
-  // `#span=<spanId>` opens that span, so a link can point at one.
-  function fromHash() {
-    var match = /^#span=(.+)$/.exec(location.hash);
-    if (!match) return;
-    var id;
-    try { id = decodeURIComponent(match[1]); } catch (e) { return; }
-    for (var i = 0; i < spans.length; i++) {
-      if (spans[i].spanId === id) { show(i, true); return; }
-    }
-  }
-  window.addEventListener('hashchange', fromHash);
-  fromHash();
-})();
-"#;
+/// The page's script: draws the waterfall from the JSON data in the page.
+const SCRIPT: &str = include_str!("../assets/page.js");
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::record::{AnyValue, EventRecord, Resource, Scope, StatusRecord};
+    use traced::export::{AnyValue, EventRecord, Resource, Scope, StatusRecord};
 
     fn span(trace: &str, id: &str, parent: &str, name: &str, service: &str) -> SpanRecord {
         SpanRecord {

@@ -4,12 +4,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
-use super::record::SpanRecord;
+use traced::export::SpanRecord;
 
 /// Every trace in `spans`, oldest first, each as a tree.
 ///
 /// ```
-/// assert_eq!(traced::export::render_traces(&[]), "");
+/// assert_eq!(traced_viewer::render_traces(&[]), "");
 /// ```
 pub fn render_traces(spans: &[SpanRecord]) -> String {
     let mut traces: BTreeMap<&str, Vec<&SpanRecord>> = BTreeMap::new();

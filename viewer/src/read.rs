@@ -10,7 +10,7 @@ fn byte_lines(reader: impl BufRead) -> impl Iterator<Item = io::Result<Vec<u8>>>
 }
 use std::path::Path;
 
-use super::record::SpanRecord;
+use traced::export::SpanRecord;
 
 /// The spans of a store, and how many lines could not be read.
 #[derive(Debug, Default)]
@@ -24,7 +24,7 @@ pub struct Store {
 /// Reads every `*.jsonl` file under `dir`. A missing directory is an empty store.
 ///
 /// ```
-/// let store = traced::export::read_store("/no/such/dir").unwrap();
+/// let store = traced_viewer::read_store("/no/such/dir").unwrap();
 /// assert!(store.spans.is_empty());
 /// ```
 pub fn read_store(dir: impl AsRef<Path>) -> io::Result<Store> {
