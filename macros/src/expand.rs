@@ -2,66 +2,23 @@
 //! starts the span, captures the inputs, runs the user's block, and records the result.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{AttrStyle, Ident, ItemFn, ReturnType};
 
-use crate::bindings::{argument_bindings, header_carrier};
 use crate::options::Options;
-use crate::shape::{mentions_impl_trait, result_type, shape_of, Shape};
+use crate::plan::Plan;
+use crate::shape::{mentions_impl_trait, Shape};
 
-pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream> {
-    if let Some(constness) = &item.sig.constness {
-        return Err(syn::Error::new(
-            constness.span(),
-            "#[traced] cannot go on a `const fn`: a span is made at run time; remove `const`, \
-             or trace the function that calls this one",
-        ));
-    }
-    let bindings = argument_bindings(&item.sig);
-    for skipped in &options.skip {
-        if skipped != "self" && !bindings.iter().any(|name| name == skipped) {
-            let known = bindings
-                .iter()
-                .map(|name| format!("`{name}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let known = if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known
-            };
-            return Err(syn::Error::new(
-                skipped.span(),
-                format!(
-                    "`{skipped}` is not an argument of `{}`, so it cannot be skipped; its arguments are {known}",
-                    item.sig.ident
-                ),
-            ));
-        }
-    }
-
-    let carrier = match &options.extract {
-        None => None,
-        Some((_, Some(named))) => {
-            if !bindings.iter().any(|name| name == named) {
-                return Err(syn::Error::new(
-                    named.span(),
-                    format!("`{named}` is not an argument of `{}`; `extract = arg` names the argument that carries the request headers", item.sig.ident),
-                ));
-            }
-            Some(named.clone())
-        }
-        Some((keyword, None)) => Some(header_carrier(&item.sig).ok_or_else(|| {
-            syn::Error::new(
-                keyword.span(),
-                "`extract` found no argument carrying request headers: add one of type `http::HeaderMap`, \
-                 `http::Request<B>` or `http::request::Parts` (axum: `headers: HeaderMap`), or name your own \
-                 with `extract = arg` (its type implements `traced::HeaderCarrier`)",
-            )
-        })?),
-    };
-
+pub(crate) fn expand(plan: Plan) -> TokenStream {
+    let Plan {
+        options,
+        item,
+        carrier,
+        captured: bindings_to_capture,
+        shape,
+        result,
+    } = plan;
     let krate = options
         .krate
         .as_ref()
@@ -100,22 +57,8 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
     } else {
         quote!(#private::Call::start_under(&__TRACED_CALL_SITE, #parent))
     };
-    // Request headers are never captured whole (they hold credentials). An argument that
-    // `parent = arg` consumes is the span's parent already, and is gone before capture.
-    let consumed_by_parent = options.parent.as_ref().and_then(|(_, expr)| match expr {
-        syn::Expr::Path(path) => path.path.get_ident().cloned(),
-        _ => None,
-    });
-    let bindings_to_capture: Vec<Ident> = bindings
-        .iter()
-        .filter(|name| {
-            Some(*name) != carrier.as_ref() && Some(*name) != consumed_by_parent.as_ref()
-        })
-        .cloned()
-        .collect();
     let record_input = record_input(&options, &bindings_to_capture, &private);
-    let shape = shape_of(sig, options.stream.as_ref(), options.reduce.as_ref())?;
-    let record_output = record_output(&options, result_type(sig, shape), &private);
+    let record_output = record_output(&options, result.clone(), &private);
 
     let body = match shape {
         Shape::Sync | Shape::ImplFuture | Shape::BoxedFuture => {
@@ -151,7 +94,7 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
             }
         }
         Shape::Stream { is_async, boxed } => {
-            let accumulate = accumulate_item(&options, result_type(sig, shape), &private);
+            let accumulate = accumulate_item(&options, result, &private);
             let fake_return = fake_return_edge(&sig.output, !boxed);
             let make = if is_async {
                 quote_spanned!(block.span()=>
@@ -183,7 +126,7 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
         _ => quote!(),
     };
 
-    Ok(quote! {
+    quote! {
         #(#outer_attrs)*
         #vis #sig {
             #(#inner_attrs)*
@@ -193,7 +136,7 @@ pub(crate) fn expand(options: Options, item: ItemFn) -> syn::Result<TokenStream>
             #record_input
             #body
         }
-    })
+    }
 }
 
 /// The `static` describing the function: name, code location, observation type.
@@ -373,7 +316,10 @@ fn fake_return_edge(output: &ReturnType, is_impl_future: bool) -> TokenStream {
     if is_impl_future || mentions_impl_trait(ty) {
         return quote!();
     }
-    let fake = format_ident!("__traced_fake_return");
+    // The name carries the return type's span too: the `return` expression then points
+    // at the user's signature as a whole (a name made at the call site would drag the
+    // note about the inferred return type onto the `#[traced]` attribute).
+    let fake = Ident::new("__traced_fake_return", ty.span());
     quote_spanned! {ty.span()=>
         #[allow(
             unknown_lints,

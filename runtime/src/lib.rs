@@ -56,7 +56,7 @@ pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
 pub use llm::Usage;
 pub use observation::{ObservationType, UnknownObservationType};
 pub use pipeline::{
-    init, Compression, Config, ConfigError, DestinationStats, ExportFailure, ExportStats,
+    init, BoxError, Compression, Config, ConfigError, DestinationStats, ExportFailure, ExportStats,
     FailureKind, Guard, InitError, Protocol, SamplerConfig, Target, TlsFiles,
     DEFAULT_MAX_BUFFERED_BYTES, LANGFUSE_OTLP_PATH, LANGSMITH_OTLP_PATH,
 };

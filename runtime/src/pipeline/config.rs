@@ -47,6 +47,7 @@ pub struct Config {
     pub(crate) queue_size: usize,
     pub(crate) max_buffered_bytes: usize,
     pub(crate) blocking: bool,
+    pub(crate) stream_output_limit: Option<usize>,
     pub(crate) scheduled_delay: Duration,
     pub(crate) retry_initial: Duration,
     pub(crate) retry_max: Duration,
@@ -86,6 +87,7 @@ impl Config {
             queue_size: usize::MAX,
             max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
             blocking: false,
+            stream_output_limit: None,
             scheduled_delay: Duration::from_millis(500),
             retry_initial: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
@@ -400,6 +402,20 @@ impl Config {
     /// ```
     pub fn also_secret<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.secret_names.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The most bytes a traced stream's accumulated output keeps (default 1 MiB,
+    /// [`DEFAULT_STREAM_OUTPUT_LIMIT`](crate::DEFAULT_STREAM_OUTPUT_LIMIT)); past it the
+    /// output is kept cut and the totals keep counting. Applies to the whole process from
+    /// `init()` on, as [`set_stream_output_limit`](crate::set_stream_output_limit) does.
+    ///
+    /// ```
+    /// let config = traced::Config::new().stream_output_limit(256 << 10);
+    /// # drop(config);
+    /// ```
+    pub fn stream_output_limit(mut self, bytes: usize) -> Self {
+        self.stream_output_limit = Some(bytes);
         self
     }
 

@@ -42,7 +42,7 @@ impl ObservedClient {
         timeout: Duration,
         #[cfg(feature = "tls")] tls: Option<rustls::ClientConfig>,
         health: Arc<Health>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, super::BoxError> {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
         http.enforce_http(false);
@@ -57,8 +57,7 @@ impl ObservedClient {
                         rustls::ClientConfig::builder_with_provider(Arc::new(
                             rustls::crypto::ring::default_provider(),
                         ))
-                        .with_safe_default_protocol_versions()
-                        .map_err(|e| e.to_string())?
+                        .with_safe_default_protocol_versions()?
                         .with_root_certificates(rustls::RootCertStore::empty())
                         .with_no_client_auth(),
                     )

@@ -53,13 +53,21 @@ use route::Route;
 use spool::Spool;
 use stats::Counters;
 
+/// An error of any library, kept with its type (downcast it to look closer).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why `init()` could not set up the pipeline.
 #[derive(Debug)]
 pub enum InitError {
     /// The configuration cannot work.
     Config(ConfigError),
-    /// The exporter could not be built.
-    Exporter(String),
+    /// A destination's exporter could not be built.
+    Exporter {
+        /// The destination, in words.
+        destination: String,
+        /// Why: the library's own error (opentelemetry-otlp's, rustls', tonic's...).
+        source: BoxError,
+    },
     /// The export runtime could not start.
     Runtime(std::io::Error),
     /// Setting up panicked (a bug of traced's, or of a library under it): caught, so the
@@ -71,7 +79,10 @@ impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Config(error) => write!(f, "traced configuration: {error}"),
-            Self::Exporter(error) => write!(f, "traced exporter: {error}"),
+            Self::Exporter {
+                destination,
+                source,
+            } => write!(f, "traced exporter for {destination}: {source}"),
             Self::Runtime(error) => write!(f, "traced export runtime: {error}"),
             Self::Panicked(message) => write!(f, "traced init panicked: {message}"),
         }
@@ -83,7 +94,8 @@ impl std::error::Error for InitError {
         match self {
             Self::Config(error) => Some(error),
             Self::Runtime(error) => Some(error),
-            Self::Exporter(_) | Self::Panicked(_) => None,
+            Self::Exporter { source, .. } => Some(&**source),
+            Self::Panicked(_) => None,
         }
     }
 }
@@ -193,7 +205,7 @@ impl OtlpPlan {
     }
 
     /// The exporter (inside the export runtime: tonic needs one to exist).
-    fn build(&self, health: &Arc<Health>) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    fn build(&self, health: &Arc<Health>) -> Result<opentelemetry_otlp::SpanExporter, BoxError> {
         let built = match self.protocol {
             Protocol::Grpc => {
                 let mut metadata = tonic::metadata::MetadataMap::new();
@@ -202,9 +214,11 @@ impl OtlpPlan {
                         key.to_ascii_lowercase().as_bytes(),
                     )
                     .map_err(|e| format!("header name {key:?}: {e}"))?;
-                    let value = value
-                        .parse()
-                        .map_err(|e| format!("header value of {key}: {e}"))?;
+                    let value = value.parse().map_err(
+                        |e: tonic::metadata::errors::InvalidMetadataValue| {
+                            format!("header value of {key}: {e}")
+                        },
+                    )?;
                     metadata.insert(key, value);
                 }
                 let builder = opentelemetry_otlp::SpanExporter::builder()
@@ -251,7 +265,7 @@ impl OtlpPlan {
                 }
             }
         };
-        built.map_err(|e| e.to_string())
+        Ok(built?)
     }
 }
 
@@ -332,7 +346,10 @@ impl Config {
                         .custom
                         .as_ref()
                         .and_then(custom::SharedExporter::take)
-                        .ok_or_else(|| InitError::Exporter(custom::already_taken().to_string()))?;
+                        .ok_or_else(|| InitError::Exporter {
+                            destination: describe.clone(),
+                            source: Box::new(custom::already_taken()),
+                        })?;
                     BoxedExporter::new(CountingExporter {
                         inner: exporter,
                         counters: counters.clone(),
@@ -371,7 +388,10 @@ impl Config {
                             health: state.clone(),
                         },
                     )
-                    .map_err(|e| InitError::Exporter(format!("{describe}: {e}")))?;
+                    .map_err(|source| InitError::Exporter {
+                        destination: describe.clone(),
+                        source,
+                    })?;
                     in_flight = Some(exporter.in_flight());
                     health = Some(state);
                     BoxedExporter::new(exporter)
@@ -394,6 +414,9 @@ impl Config {
 
     fn init_inner(self) -> Result<Guard, InitError> {
         self.validate()?;
+        if let Some(bytes) = self.stream_output_limit {
+            crate::stream::set_stream_output_limit(bytes);
+        }
         let counters = Arc::new(Counters::default());
         let service = self.service_name_or_default();
         let describe = self

@@ -115,9 +115,9 @@ impl<E: SpanExporter + 'static> ReliableExporter<E> {
     /// `init()` is called from async code (`#[tokio::main]`).
     pub(crate) fn new(
         runtime: Runtime,
-        build: impl FnOnce() -> Result<E, String>,
+        build: impl FnOnce() -> Result<E, super::BoxError>,
         settings: Settings,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, super::BoxError> {
         let built = {
             let _entered = runtime.enter();
             build()

@@ -156,17 +156,16 @@ impl Material {
     }
 
     /// The rustls configuration of the OTLP/HTTP client.
-    pub(crate) fn rustls(&self) -> Result<rustls::ClientConfig, String> {
+    pub(crate) fn rustls(&self) -> Result<rustls::ClientConfig, rustls::Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .with_safe_default_protocol_versions()?
             .with_root_certificates(self.roots.clone());
         // (ALPN is set by the connector, to HTTP/1.1.)
         match &self.identity {
-            Some(identity) => builder
-                .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
-                .map_err(|e| format!("the client certificate: {e}")),
+            Some(identity) => {
+                builder.with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+            }
             None => Ok(builder.with_no_client_auth()),
         }
     }

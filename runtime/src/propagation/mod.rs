@@ -7,10 +7,15 @@
 //! minute per cause, and recorded on the span as `traced.propagation.problem`): the span
 //! then starts a new trace, and the request is served as usual.
 
+// The parsers are public for the fuzz targets only: not part of the documented API.
+#[doc(hidden)]
 pub mod baggage;
 mod carrier;
+#[doc(hidden)]
 pub mod simple;
+#[doc(hidden)]
 pub mod traceparent;
+#[doc(hidden)]
 pub mod tracestate;
 mod warn;
 
