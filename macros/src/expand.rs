@@ -185,7 +185,7 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
             use #private::{
                 CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
             };
-            let mut __traced_input = #private::InputObject::new();
+            let mut __traced_input = __traced_call.input();
             #( (&&&&#private::Capture(&#captured)).__traced_capture(__traced_input.key(#names)); )*
             __traced_call.record_input(__traced_input);
         }

@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{global, Context, KeyValue, Value};
@@ -12,6 +13,7 @@ use crate::capture::{InputObject, OutputValue};
 use crate::current::frames::{self, UserSet};
 use crate::error_chain::ErrorReport;
 use crate::pipeline::route::{self, Route};
+use crate::redact::Policy;
 use crate::site::{CallSite, SCOPE};
 use crate::trace_wide;
 
@@ -56,6 +58,9 @@ pub struct Call {
     /// No span at all (the pipeline records nothing): nothing to make current.
     inert: bool,
     recording: bool,
+    /// The masking policy and size limit, fetched once when a recording call starts and
+    /// handed to every capture of the call.
+    policy: Option<Arc<Policy>>,
     user_set: UserSet,
     ended: bool,
 }
@@ -227,13 +232,15 @@ impl Call {
         S: opentelemetry::trace::Span + Send + Sync + 'static,
     {
         let recording = span.is_recording();
-        if recording {
-            Self::annotate(&mut span, parent_cx, problems);
+        let policy = recording.then(crate::redact::policy);
+        if let Some(policy) = &policy {
+            Self::annotate(&mut span, parent_cx, problems, policy);
         }
         Self {
             cx: parent_cx.with_span(span),
             inert: false,
             recording,
+            policy,
             user_set: UserSet::default(),
             ended: false,
         }
@@ -244,6 +251,7 @@ impl Call {
         span: &mut S,
         parent_cx: &Context,
         problems: Option<Vec<crate::propagation::Problem>>,
+        policy: &Policy,
     ) {
         let trace_wide = trace_wide::attributes(parent_cx);
         if !trace_wide.is_empty() {
@@ -251,7 +259,7 @@ impl Call {
         }
         if let Some(problems) = problems {
             // What the caller sent is quoted in the problems: bounded like every value.
-            let max = crate::redact::policy().max_bytes;
+            let max = policy.max_bytes;
             let mut text = String::new();
             for problem in &problems {
                 if text.len() > max {
@@ -276,6 +284,7 @@ impl Call {
             cx: Context::new(),
             inert: true,
             recording: false,
+            policy: None,
             user_set: UserSet::default(),
             ended: true,
         }
@@ -287,10 +296,20 @@ impl Call {
         self.recording
     }
 
+    /// The policy of this call (the one in force, for a call that records nothing).
+    fn policy(&self) -> Arc<Policy> {
+        self.policy.clone().unwrap_or_else(crate::redact::policy)
+    }
+
+    /// An empty input object for this call's arguments, under its policy.
+    pub fn input(&self) -> InputObject {
+        InputObject::with_policy(self.policy())
+    }
+
     /// Records the arguments as `input.value` (secrets masked, size limited).
     pub fn record_input(&self, input: InputObject) {
         let span = self.cx.span();
-        let policy = crate::redact::policy();
+        let policy = input.policy().clone();
         span.set_attributes(policy.captured_attributes(
             attr::INPUT_VALUE,
             input.finish(),
@@ -301,7 +320,7 @@ impl Call {
 
     /// Records one `fields(key = value)` attribute (masked when its key is a secret name).
     pub fn record_field(&self, key: &'static str, value: Value) {
-        let value = crate::redact::policy().field_value(key, value);
+        let value = self.policy().field_value(key, value);
         self.cx.span().set_attribute(KeyValue::new(key, value));
     }
 
@@ -323,11 +342,9 @@ impl Call {
         mime: &'static str,
     ) -> Vec<KeyValue> {
         let span = self.cx.span();
-        let mut attributes = crate::redact::policy().captured_attributes(
-            attr::OUTPUT_VALUE,
-            captured,
-            span.span_context(),
-        );
+        let mut attributes =
+            self.policy()
+                .captured_attributes(attr::OUTPUT_VALUE, captured, span.span_context());
         attributes.push(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
         attributes
     }
@@ -381,7 +398,10 @@ impl Call {
             return;
         }
         if self.recording {
-            let mut recorder = Outcome::default();
+            let mut recorder = Outcome {
+                output: OutputValue::with_policy(self.policy()),
+                ..Outcome::default()
+            };
             // Whatever recording the value runs of the user's code (an error's Display, a
             // Serialize not caught deeper down) must not take the value away from the
             // caller: a panic here is recorded, and the value returned all the same.
@@ -478,7 +498,7 @@ impl Call {
                 "panic",
                 format!(
                     "panicked: {}",
-                    crate::bounded::cut(&message, crate::redact::policy().max_bytes)
+                    crate::bounded::cut(&message, self.policy().max_bytes)
                 ),
             ));
         }

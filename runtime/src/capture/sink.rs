@@ -64,7 +64,11 @@ impl Default for InputObject {
 
 impl InputObject {
     pub fn new() -> Self {
-        let policy = crate::redact::policy();
+        Self::with_policy(crate::redact::policy())
+    }
+
+    /// An empty object whose values are written under `policy` (the call's).
+    pub(crate) fn with_policy(policy: Arc<Policy>) -> Self {
         let mut json = String::with_capacity(64);
         json.push('{');
         Self {
@@ -79,6 +83,11 @@ impl InputObject {
 
     fn room(&self) -> usize {
         self.limit.saturating_sub(self.json.len())
+    }
+
+    /// The policy the values are written under.
+    pub(crate) fn policy(&self) -> &Arc<Policy> {
+        &self.policy
     }
 
     /// Starts the entry of argument `name`; the value is written through the sink.
@@ -216,11 +225,27 @@ fn decode_cut_string(json: &str) -> Option<String> {
 #[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct OutputValue {
+    /// The call's policy; the one in force when none was given.
+    policy: Option<Arc<Policy>>,
     pub(crate) value: Option<(String, &'static str)>,
     /// The value was cut at the size limit.
     pub(crate) cut: bool,
     /// What panicked while the value was captured.
     pub(crate) failure: Option<String>,
+}
+
+impl OutputValue {
+    /// An empty output captured under `policy` (the call's).
+    pub(crate) fn with_policy(policy: Arc<Policy>) -> Self {
+        Self {
+            policy: Some(policy),
+            ..Self::default()
+        }
+    }
+
+    fn policy(&self) -> Arc<Policy> {
+        self.policy.clone().unwrap_or_else(crate::redact::policy)
+    }
 }
 
 impl ValueSink for OutputValue {
@@ -229,7 +254,7 @@ impl ValueSink for OutputValue {
             // A function that returns nothing has no output worth a line.
             return;
         }
-        let policy = crate::redact::policy();
+        let policy = self.policy();
         let mut bytes = Vec::new();
         let written = contained(|| write_json(&mut bytes, value, capture_room(&policy), &policy));
         let json = String::from_utf8(bytes)
