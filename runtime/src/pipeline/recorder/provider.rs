@@ -25,6 +25,10 @@ use crate::pipeline::stats::Counters;
 use crate::pipeline::SamplerConfig;
 use crate::site::{CallSite, SCOPE};
 
+/// W3C Trace Context Level 2's `random` trace flag: the trace id's right-most 7 bytes are
+/// random.
+const RANDOM_TRACE_ID: u8 = 0x02;
+
 /// How a [`Provider`] samples and batches.
 #[derive(Debug)]
 pub(crate) struct Settings {
@@ -245,13 +249,16 @@ impl Inner {
             &start.attributes,
             start.links.as_deref().unwrap_or(&[]),
         );
-        let flags = parent.map_or_else(TraceFlags::default, SpanContext::trace_flags);
+        // A child keeps its parent's flags but `sampled` (W3C Trace Context Level 2's
+        // `random` among them, also when the child is not sampled); a root says `random`,
+        // since its trace id comes from a random generator.
+        let flags = parent.map_or(TraceFlags::new(RANDOM_TRACE_ID), SpanContext::trace_flags);
         let export = match sampling.decision {
             SamplingDecision::Drop => {
                 return RecordingSpan::not_recording(SpanContext::new(
                     trace_id,
                     span_id,
-                    TraceFlags::default(),
+                    flags.with_sampled(false),
                     false,
                     sampling.trace_state,
                 ))
