@@ -12,6 +12,7 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider,
 
 pub use opentelemetry_sdk::trace::SpanData as Span;
 
+pub mod proxy;
 pub mod receiver;
 pub mod tls;
 

@@ -14,8 +14,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry_http::{HttpClient, HttpError, Request, Response};
 
@@ -24,21 +26,63 @@ use super::health::{ExportFailure, FailureKind, Health};
 /// The most bytes of a response kept (the OTLP exporter's own limit).
 const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
+/// A TCP connector with TLS on top (for `https://` destinations).
 #[cfg(feature = "tls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Tls<C> = hyper_rustls::HttpsConnector<C>;
 #[cfg(not(feature = "tls"))]
-type Connector = HttpConnector;
+type Tls<C> = C;
 
-#[derive(Debug)]
+/// Straight to the destination, or through an HTTP proxy's `CONNECT` tunnel
+/// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, as curl reads them).
+enum Transport {
+    Direct(Client<Tls<HttpConnector>, Full<Bytes>>),
+    Tunneled(Client<Tls<Tunnel<HttpConnector>>, Full<Bytes>>),
+}
+
 pub(crate) struct ObservedClient {
-    client: Client<Connector, Full<Bytes>>,
+    transport: Transport,
+    /// The proxy the requests go through, if any (for messages).
+    proxy: Option<http::Uri>,
     timeout: Duration,
     health: Arc<Health>,
 }
 
+impl std::fmt::Debug for ObservedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObservedClient")
+            .field("proxy", &self.proxy)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `inner` with TLS for `https://` (the destination's rustls configuration).
+#[cfg(feature = "tls")]
+fn with_tls<C>(inner: C, tls: Option<rustls::ClientConfig>) -> Result<Tls<C>, super::BoxError> {
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let builder = match tls {
+        Some(config) => builder.with_tls_config(config).https_or_http(),
+        // A plain http:// destination: any https:// URL is refused (no roots).
+        None => builder
+            .with_tls_config(
+                rustls::ClientConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+            )
+            .https_or_http(),
+    };
+    Ok(builder.enable_http1().wrap_connector(inner))
+}
+
 impl ObservedClient {
-    /// A client for one destination; `tls` is the rustls configuration for `https://`.
+    /// A client for the destination `endpoint`; `tls` is its rustls configuration for
+    /// `https://`. The proxy variables are read now: a proxy is used for this destination
+    /// when they say so.
     pub(crate) fn new(
+        endpoint: &str,
         timeout: Duration,
         #[cfg(feature = "tls")] tls: Option<rustls::ClientConfig>,
         health: Arc<Health>,
@@ -46,30 +90,42 @@ impl ObservedClient {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
         http.enforce_http(false);
-        #[cfg(feature = "tls")]
-        let connector = {
-            let builder = hyper_rustls::HttpsConnectorBuilder::new();
-            let builder = match tls {
-                Some(config) => builder.with_tls_config(config).https_or_http(),
-                // A plain http:// destination: any https:// URL is refused (no roots).
-                None => builder
-                    .with_tls_config(
-                        rustls::ClientConfig::builder_with_provider(Arc::new(
-                            rustls::crypto::ring::default_provider(),
-                        ))
-                        .with_safe_default_protocol_versions()?
-                        .with_root_certificates(rustls::RootCertStore::empty())
-                        .with_no_client_auth(),
+        let destination: http::Uri = endpoint.parse()?;
+        let intercept = Matcher::from_env().intercept(&destination);
+        let builder = Client::builder(TokioExecutor::new());
+        let (transport, proxy) = match intercept {
+            None => {
+                #[cfg(feature = "tls")]
+                let connector = with_tls(http, tls)?;
+                #[cfg(not(feature = "tls"))]
+                let connector = http;
+                (Transport::Direct(builder.build(connector)), None)
+            }
+            Some(intercept) => {
+                let proxy = intercept.uri().clone();
+                if proxy.scheme_str() != Some("http") {
+                    return Err(format!(
+                        "the proxy {proxy} (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is not an \
+                         http:// proxy: traced tunnels through HTTP proxies only; give its \
+                         http:// address, or list {} in NO_PROXY",
+                        destination.host().unwrap_or_default()
                     )
-                    .https_or_http(),
-            };
-            builder.enable_http1().wrap_connector(http)
+                    .into());
+                }
+                let mut tunnel = Tunnel::new(proxy.clone(), http);
+                if let Some(auth) = intercept.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                #[cfg(feature = "tls")]
+                let connector = with_tls(tunnel, tls)?;
+                #[cfg(not(feature = "tls"))]
+                let connector = tunnel;
+                (Transport::Tunneled(builder.build(connector)), Some(proxy))
+            }
         };
-        #[cfg(not(feature = "tls"))]
-        let connector = http;
-        let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Self {
-            client,
+            transport,
+            proxy,
             timeout,
             health,
         })
@@ -133,10 +189,18 @@ impl ObservedClient {
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, Full::new(body));
-        let response = match self.client.request(request).await {
+        let sent = match &self.transport {
+            Transport::Direct(client) => client.request(request).await,
+            Transport::Tunneled(client) => client.request(request).await,
+        };
+        let response = match sent {
             Ok(response) => response,
             Err(error) => {
-                self.health.detail(classify(&error));
+                let mut failure = classify(&error);
+                if let Some(proxy) = &self.proxy {
+                    failure.reason = format!("{} (through the proxy {proxy})", failure.reason);
+                }
+                self.health.detail(failure);
                 return Err(Box::new(error));
             }
         };

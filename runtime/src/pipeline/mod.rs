@@ -245,12 +245,14 @@ impl OtlpPlan {
                 };
                 #[cfg(feature = "tls")]
                 let client = http_client::ObservedClient::new(
+                    &self.endpoint,
                     self.timeout,
                     self.tls.as_ref().map(tls::Material::rustls).transpose()?,
                     health.clone(),
                 )?;
                 #[cfg(not(feature = "tls"))]
-                let client = http_client::ObservedClient::new(self.timeout, health.clone())?;
+                let client =
+                    http_client::ObservedClient::new(&self.endpoint, self.timeout, health.clone())?;
                 let builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
                     .with_http_client(client)
