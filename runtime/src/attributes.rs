@@ -17,6 +17,15 @@ pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
 pub const OPENINFERENCE_SPAN_KIND: &str = "openinference.span.kind";
 /// The Langfuse observation type (`span`, `generation`, `tool`, ...).
 pub const LANGFUSE_OBSERVATION_TYPE: &str = "langfuse.observation.type";
+/// The Langfuse observation level: `DEBUG`, `DEFAULT`, `WARNING` or `ERROR`
+/// ([`CurrentSpan::set_level`](crate::CurrentSpan::set_level)).
+pub const LANGFUSE_OBSERVATION_LEVEL: &str = "langfuse.observation.level";
+/// The Langfuse observation status message, shown beside the level.
+pub const LANGFUSE_OBSERVATION_STATUS_MESSAGE: &str = "langfuse.observation.status_message";
+/// The name of the Langfuse-managed prompt a generation used.
+pub const LANGFUSE_OBSERVATION_PROMPT_NAME: &str = "langfuse.observation.prompt.name";
+/// The version (an integer) of that prompt.
+pub const LANGFUSE_OBSERVATION_PROMPT_VERSION: &str = "langfuse.observation.prompt.version";
 /// The fully qualified name of the traced function (`my_crate::module::function`).
 pub const CODE_FUNCTION_NAME: &str = "code.function.name";
 /// The source file of the traced function.

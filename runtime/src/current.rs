@@ -215,6 +215,61 @@ impl CurrentSpan {
         }
     }
 
+    /// The level Langfuse shows for this observation (`langfuse.observation.level`):
+    /// debug noise, the default, a warning, or an error. The span's OpenTelemetry status
+    /// is left as it is: a warning is not a failure.
+    ///
+    /// ```
+    /// traced::current_span().set_level(traced::ObservationLevel::Warning);
+    /// ```
+    pub fn set_level(&self, level: ObservationLevel) {
+        if self.is_recording() {
+            self.cx.span().set_attribute(KeyValue::new(
+                attr::LANGFUSE_OBSERVATION_LEVEL,
+                level.as_str(),
+            ));
+        }
+    }
+
+    /// The message Langfuse shows beside the level (`langfuse.observation.status_message`),
+    /// cut to the size limit.
+    ///
+    /// ```
+    /// traced::current_span().set_status_message("retried twice: the model was overloaded");
+    /// ```
+    pub fn set_status_message(&self, message: impl Into<String>) {
+        if self.is_recording() {
+            let value = crate::redact::policy().field_value(
+                attr::LANGFUSE_OBSERVATION_STATUS_MESSAGE,
+                Value::from(message.into()),
+            );
+            self.cx.span().set_attribute(KeyValue::new(
+                attr::LANGFUSE_OBSERVATION_STATUS_MESSAGE,
+                value,
+            ));
+        }
+    }
+
+    /// Links a generation to the Langfuse-managed prompt it used, by name and version
+    /// (`langfuse.observation.prompt.name`, `langfuse.observation.prompt.version`).
+    ///
+    /// ```
+    /// traced::current_span().set_prompt("customer-support", 3);
+    /// ```
+    pub fn set_prompt(&self, name: impl Into<String>, version: u32) {
+        if self.is_recording() {
+            let span = self.cx.span();
+            span.set_attribute(KeyValue::new(
+                attr::LANGFUSE_OBSERVATION_PROMPT_NAME,
+                name.into(),
+            ));
+            span.set_attribute(KeyValue::new(
+                attr::LANGFUSE_OBSERVATION_PROMPT_VERSION,
+                i64::from(version),
+            ));
+        }
+    }
+
     /// Sets an attribute on the span. Like captured values, it is masked when its key is
     /// a secret name, and text is cut to the size limit.
     ///
@@ -277,5 +332,34 @@ impl CurrentSpan {
     /// ```
     pub fn context(&self) -> &Context {
         &self.cx
+    }
+}
+
+/// The levels Langfuse gives an observation ([`CurrentSpan::set_level`]).
+///
+/// ```
+/// assert_eq!(traced::ObservationLevel::Error.as_str(), "ERROR");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObservationLevel {
+    /// `DEBUG`: detail, hidden by default.
+    Debug,
+    /// `DEFAULT`.
+    Default,
+    /// `WARNING`.
+    Warning,
+    /// `ERROR`.
+    Error,
+}
+
+impl ObservationLevel {
+    /// The value Langfuse reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "DEBUG",
+            Self::Default => "DEFAULT",
+            Self::Warning => "WARNING",
+            Self::Error => "ERROR",
+        }
     }
 }

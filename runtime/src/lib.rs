@@ -52,7 +52,7 @@ mod trace_wide;
 pub mod attributes;
 
 pub use capture::{AttributeValue, NEVER_CAPTURED_HEADERS};
-pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan};
+pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan, ObservationLevel};
 pub use llm::Usage;
 pub use observation::{ObservationType, UnknownObservationType};
 pub use pipeline::{

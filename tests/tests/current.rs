@@ -109,3 +109,41 @@ async fn set_output_survives_an_await() {
     );
     assert_eq!(attr_count(span, "output.value"), 1);
 }
+
+#[traced::traced(name = "graded generation", as_type = "generation")]
+fn graded() -> u8 {
+    let span = traced::current_span();
+    span.set_level(traced::ObservationLevel::Warning);
+    span.set_status_message("retried twice: the model was overloaded");
+    span.set_prompt("customer-support", 3);
+    7
+}
+
+#[test]
+fn langfuse_level_status_message_and_prompt() {
+    let (value, trace) = traced_tests::in_trace(graded);
+    assert_eq!(value, 7);
+    let span = trace.span("graded generation");
+    let get = |key: &str| traced_tests::attr_str(span, key);
+    assert_eq!(
+        get("langfuse.observation.level").as_deref(),
+        Some("WARNING")
+    );
+    assert_eq!(
+        get("langfuse.observation.status_message").as_deref(),
+        Some("retried twice: the model was overloaded")
+    );
+    assert_eq!(
+        get("langfuse.observation.prompt.name").as_deref(),
+        Some("customer-support")
+    );
+    assert_eq!(
+        traced_tests::attr(span, "langfuse.observation.prompt.version"),
+        Some(&opentelemetry::Value::I64(3))
+    );
+    assert_eq!(
+        span.status,
+        opentelemetry::trace::Status::Unset,
+        "a warning is no failure"
+    );
+}
