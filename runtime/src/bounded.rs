@@ -2,17 +2,26 @@
 //! message) made safe to keep: bounded in bytes and, for a log line, escaped, so a caller
 //! can neither bloat a span nor forge or flood log lines.
 
+/// The longest prefix of `text` of at most `max_bytes` that ends between characters.
+pub(crate) fn prefix(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// `text` cut to at most `max_bytes` at a UTF-8 boundary, ending with `…` when cut.
 pub(crate) fn cut(text: &str, max_bytes: usize) -> String {
     if text.len() <= max_bytes {
         return text.to_owned();
     }
-    let mut end = max_bytes.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut out = String::with_capacity(end + '…'.len_utf8());
-    out.push_str(&text[..end]);
+    let kept = prefix(text, max_bytes.saturating_sub('…'.len_utf8()));
+    let mut out = String::with_capacity(kept.len() + '…'.len_utf8());
+    out.push_str(kept);
     out.push('…');
     out
 }

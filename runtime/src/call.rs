@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{global, Context, KeyValue, Value};
@@ -58,9 +58,9 @@ pub struct Call {
     /// No span at all (the pipeline records nothing): nothing to make current.
     inert: bool,
     recording: bool,
-    /// The masking policy and size limit, fetched once when a recording call starts and
+    /// The masking policy and size limit, fetched once, when the call first captures
     /// handed to every capture of the call.
-    policy: Option<Arc<Policy>>,
+    policy: OnceLock<Arc<Policy>>,
     user_set: UserSet,
     ended: bool,
 }
@@ -232,9 +232,9 @@ impl Call {
         S: opentelemetry::trace::Span + Send + Sync + 'static,
     {
         let recording = span.is_recording();
-        let policy = recording.then(crate::redact::policy);
-        if let Some(policy) = &policy {
-            Self::annotate(&mut span, parent_cx, problems, policy);
+        let policy = OnceLock::new();
+        if recording {
+            Self::annotate(&mut span, parent_cx, problems, &policy);
         }
         Self {
             cx: parent_cx.with_span(span),
@@ -251,7 +251,7 @@ impl Call {
         span: &mut S,
         parent_cx: &Context,
         problems: Option<Vec<crate::propagation::Problem>>,
-        policy: &Policy,
+        policy: &OnceLock<Arc<Policy>>,
     ) {
         let trace_wide = trace_wide::attributes(parent_cx);
         if !trace_wide.is_empty() {
@@ -259,7 +259,7 @@ impl Call {
         }
         if let Some(problems) = problems {
             // What the caller sent is quoted in the problems: bounded like every value.
-            let max = policy.max_bytes;
+            let max = policy.get_or_init(crate::redact::policy).max_bytes;
             let mut text = String::new();
             for problem in &problems {
                 if text.len() > max {
@@ -284,7 +284,7 @@ impl Call {
             cx: Context::new(),
             inert: true,
             recording: false,
-            policy: None,
+            policy: OnceLock::new(),
             user_set: UserSet::default(),
             ended: true,
         }
@@ -296,14 +296,15 @@ impl Call {
         self.recording
     }
 
-    /// The policy of this call (the one in force, for a call that records nothing).
-    fn policy(&self) -> Arc<Policy> {
-        self.policy.clone().unwrap_or_else(crate::redact::policy)
+    /// The policy of this call: fetched on first use (a span that captures nothing never
+    /// takes the policy's lock), then the same for every capture of the call.
+    fn policy(&self) -> &Arc<Policy> {
+        self.policy.get_or_init(crate::redact::policy)
     }
 
     /// An empty input object for this call's arguments, under its policy.
     pub fn input(&self) -> InputObject {
-        InputObject::with_policy(self.policy())
+        InputObject::with_policy(self.policy().clone())
     }
 
     /// Records the arguments as `input.value` (secrets masked, size limited).
@@ -399,7 +400,7 @@ impl Call {
         }
         if self.recording {
             let mut recorder = Outcome {
-                output: OutputValue::with_policy(self.policy()),
+                output: OutputValue::with_policy(self.policy().clone()),
                 ..Outcome::default()
             };
             // Whatever recording the value runs of the user's code (an error's Display, a

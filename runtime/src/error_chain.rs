@@ -18,6 +18,24 @@ pub struct ErrorReport {
 /// How many `source()` levels are followed at most, against cyclic or endless chains.
 const MAX_CHAIN: usize = 32;
 
+/// An error's Display followed by every `source()`, joined with `: ` (at most
+/// [`MAX_CHAIN`] sources, against cyclic or endless chains).
+pub(crate) fn render_chain(error: &(dyn Error + '_)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    let mut depth = 0;
+    while let Some(cause) = source {
+        if depth == MAX_CHAIN {
+            message.push_str(": ...");
+            break;
+        }
+        let _ = write!(message, ": {cause}");
+        source = cause.source();
+        depth += 1;
+    }
+    message
+}
+
 impl ErrorReport {
     /// The report of an error and its chain of sources, bounded to the attribute limit; a
     /// `Display` that panics is contained and reported as such.
@@ -66,23 +84,10 @@ impl ErrorReport {
     }
 
     fn chain(type_name: &'static str, error: &(dyn Error + '_)) -> Self {
-        let display = error.to_string();
-        let mut message = display.clone();
-        let mut source = error.source();
-        let mut depth = 0;
-        while let Some(cause) = source {
-            if depth == MAX_CHAIN {
-                message.push_str(": ...");
-                break;
-            }
-            let _ = write!(message, ": {cause}");
-            source = cause.source();
-            depth += 1;
-        }
         Self {
             type_name,
-            display,
-            message,
+            display: error.to_string(),
+            message: render_chain(error),
         }
     }
 

@@ -354,12 +354,9 @@ pub(crate) fn limit(text: String, max: usize) -> (String, Option<usize>) {
         return (text, None);
     }
     let original = text.len();
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let kept = crate::bounded::prefix(&text, max).len();
     let mut text = text;
-    text.truncate(cut);
+    text.truncate(kept);
     (text, Some(original))
 }
 

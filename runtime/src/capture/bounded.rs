@@ -265,11 +265,7 @@ impl fmt::Write for CappedText<'_> {
             self.room -= text.len();
             return Ok(());
         }
-        let mut end = self.room;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.out.push_str(&text[..end]);
+        self.out.push_str(crate::bounded::prefix(text, self.room));
         self.room = 0;
         self.cut = true;
         Err(fmt::Error)

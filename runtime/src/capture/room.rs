@@ -44,19 +44,6 @@ struct Compound<'a, C> {
     room: &'a Cell<usize>,
 }
 
-/// `text` cut to at most `room` bytes, at a character boundary (what is cut would not be
-/// written: escaping only makes text longer).
-fn cut(text: &str, room: usize) -> &str {
-    if text.len() <= room {
-        return text;
-    }
-    let mut end = room;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
 macro_rules! forward {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method(self $(, $arg: $ty)*) -> Result<S::Ok, S::Error> {
@@ -98,8 +85,9 @@ impl<'a, S: Serializer> Serializer for Cutting<'a, S> {
     }
 
     fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
-        let v = cut(v, self.room.get());
-        self.inner.serialize_str(v)
+        // What is cut would not be written: escaping only makes text longer.
+        self.inner
+            .serialize_str(crate::bounded::prefix(v, self.room.get()))
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<S::Ok, S::Error> {

@@ -7,6 +7,14 @@ use super::config::{Config, SamplerConfig};
 use super::config_error::{validate_endpoint, ConfigError};
 use super::target::{Compression, Protocol, Target, TlsFiles};
 
+/// A variable's value, trimmed; `None` when unset or empty (the specification treats an
+/// empty value as unset).
+fn value(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 fn list(variable: &'static str, text: &str) -> Result<Vec<(String, String)>, ConfigError> {
     let mut pairs = Vec::new();
     for member in text.split(',').map(str::trim).filter(|m| !m.is_empty()) {
@@ -59,11 +67,7 @@ fn sampler(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<SamplerCon
 
 /// The OTLP target the `OTEL_EXPORTER_OTLP_*` variables name, if any.
 fn otlp(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Target>, ConfigError> {
-    let get = |name: &str| {
-        lookup(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| value(lookup, name);
     let protocol = match get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
         .or_else(|| get("OTEL_EXPORTER_OTLP_PROTOCOL"))
     {
@@ -134,10 +138,7 @@ fn timeout(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Duration>,
         "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
         "OTEL_EXPORTER_OTLP_TIMEOUT",
     ] {
-        let Some(text) = lookup(variable)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-        else {
+        let Some(text) = value(lookup, variable) else {
             continue;
         };
         let millis = text
@@ -155,11 +156,7 @@ fn timeout(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Duration>,
 
 /// The LangSmith destination, if an API key is set (and tracing not turned off).
 fn langsmith(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Target>, ConfigError> {
-    let get = |name: &str| {
-        lookup(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| value(lookup, name);
     // LangSmith's SDK: each LANGSMITH_* name wins over its older LANGCHAIN_* one.
     let either = |name: &str| {
         get(&format!("LANGSMITH_{name}")).or_else(|| get(&format!("LANGCHAIN_{name}")))
@@ -186,11 +183,7 @@ fn langsmith(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Target>,
 fn langfuse(
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<(String, String, String)>, ConfigError> {
-    let get = |name: &str| {
-        lookup(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| value(lookup, name);
     let host = get("LANGFUSE_HOST").or_else(|| get("LANGFUSE_BASE_URL"));
     let public = get("LANGFUSE_PUBLIC_KEY");
     let secret = get("LANGFUSE_SECRET_KEY");

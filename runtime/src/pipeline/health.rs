@@ -200,9 +200,7 @@ pub(crate) struct Health {
 struct State {
     /// The last failure, kept after a recovery.
     last: Option<ExportFailure>,
-    /// Whether the destination is failing now.
-    failing: bool,
-    /// The kind (and status) last reported, while failing.
+    /// The kind (and status) last reported, while failing (`None`: not failing now).
     reported: Option<(FailureKind, Option<u16>)>,
     failures_since_ok: u64,
     /// A failure its client saw in detail, for the exporter's next error to use.
@@ -262,7 +260,6 @@ impl Health {
             }
             let kind = failure.kind;
             state.failures_since_ok += 1;
-            state.failing = true;
             let key = (failure.kind, failure.status);
             let notice = (state.reported != Some(key)).then(|| {
                 format!(
@@ -293,7 +290,6 @@ impl Health {
                     self.destination, state.failures_since_ok
                 )
             });
-            state.failing = false;
             state.failures_since_ok = 0;
             state.told += u64::from(notice.is_some());
             notice
@@ -306,7 +302,7 @@ impl Health {
     /// The last failure (kept after a recovery), and whether it is still failing.
     pub(crate) fn last(&self) -> (Option<ExportFailure>, bool) {
         let state = self.state();
-        (state.last.clone(), state.failing)
+        (state.last.clone(), state.reported.is_some())
     }
 
     #[cfg(test)]

@@ -132,24 +132,11 @@ impl ObservedClient {
     }
 }
 
-/// An error with its sources, as one line.
-pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// What a failed request (no response) was.
 fn classify(error: &(dyn std::error::Error + 'static)) -> ExportFailure {
-    let text = chain(error);
+    // Repeated causes (hyper's errors quote their source) are left out by the failure's
+    // own tidying.
+    let text = crate::error_chain::render_chain(error);
     let mut kind = None;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = source {

@@ -186,11 +186,7 @@ impl StreamOutput {
         if text.len() <= room {
             self.text.push_str(text);
         } else {
-            let mut cut = room;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.text.push_str(&text[..cut]);
+            self.text.push_str(crate::bounded::prefix(text, room));
             self.truncated = true;
         }
     }
