@@ -17,9 +17,14 @@
 #    called on the right path with the right Basic auth and content type, and carried the
 #    trace with its attributes as exported (and, for two_services, each span's service).
 # 5. TLS: Phoenix's gRPC collector serves TLS with a certificate from a CA made for the
-#    run (trustme, installed into the same venv), so every gRPC run above goes over
-#    https:// with OTEL_EXPORTER_OTLP_CERTIFICATE; and one run with the wrong CA must
-#    say that its spans were not delivered, and why (TLS, unknown issuer).
+#    run (trustme, installed into the same venv) and requires a client certificate from
+#    that CA (mutual TLS), so every gRPC run above goes over https:// with
+#    OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY; a run with the
+#    wrong CA, and one without the client certificate, must say that their spans were not
+#    delivered, and why (TLS).
+# 6. A real HTTP proxy: tinyproxy (Debian's package, installed with apt-get when
+#    missing) between `streaming` and Phoenix's OTLP/HTTP endpoint, through
+#    HTTP_PROXY: the trace must reach Phoenix and tinyproxy must have tunnelled it.
 #
 # Needs: python3 >= 3.11 with venv and pip (python3-venv is installed with apt-get when
 # missing), cargo, coreutils and util-linux. Exits non-zero, saying which check failed,
@@ -187,6 +192,9 @@ ca = trustme.CA()
 server = ca.issue_cert("127.0.0.1", "localhost")
 ca.cert_pem.write_to_path(str(out / "ca.pem"))
 server.private_key_pem.write_to_path(str(out / "server-key.pem"))
+client = ca.issue_cert("client.traced.test")
+client.private_key_pem.write_to_path(str(out / "client-key.pem"))
+(out / "client.pem").write_bytes(b"".join(blob.bytes() for blob in client.cert_chain_pems))
 (out / "server.pem").write_bytes(b"".join(blob.bytes() for blob in server.cert_chain_pems))
 trustme.CA().cert_pem.write_to_path(str(out / "other-ca.pem"))
 EOF_TLS
@@ -218,6 +226,8 @@ env "${phoenix_env[@]}" \
   PHOENIX_TLS_ENABLED_FOR_GRPC=true \
   PHOENIX_TLS_CERT_FILE="$TLS_DIR/server.pem" \
   PHOENIX_TLS_KEY_FILE="$TLS_DIR/server-key.pem" \
+  PHOENIX_TLS_CA_FILE="$TLS_DIR/ca.pem" \
+  PHOENIX_TLS_VERIFY_CLIENT=true \
   DO_NOT_TRACK=1 \
   setsid "$VENV_PY" "$ROOT/scripts/e2e_phoenix_serve.py" >"$WORK/phoenix.log" 2>&1 </dev/null &
 PHOENIX_PID=$!
@@ -304,7 +314,11 @@ for proto in http grpc; do
   else
     endpoint="https://127.0.0.1:$PHOENIX_GRPC_PORT"
     protocol=grpc
-    tls_settings=(OTEL_EXPORTER_OTLP_CERTIFICATE="$TLS_DIR/ca.pem")
+    tls_settings=(
+      OTEL_EXPORTER_OTLP_CERTIFICATE="$TLS_DIR/ca.pem"
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="$TLS_DIR/client.pem"
+      OTEL_EXPORTER_OTLP_CLIENT_KEY="$TLS_DIR/client-key.pem"
+    )
   fi
   for example in two_services streaming; do
     say "$example -> Phoenix over OTLP/$proto ($endpoint)"
@@ -335,6 +349,60 @@ for example in two_services streaming; do
   grep -q "UnknownIssuer" "$log" || { echo "    the reason (unknown issuer) was not told"; rc=1; }
   record "phoenix/grpc-tls/wrong-ca-reported/$example" "$rc"
 done
+
+# Mutual TLS: Phoenix refuses a client without a certificate; the example says so.
+say "streaming -> Phoenix over OTLP/gRPC without the client certificate (must be reported)"
+rc=0
+if run_example no-client-cert streaming \
+  OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$PHOENIX_GRPC_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+  OTEL_EXPORTER_OTLP_CERTIFICATE="$TLS_DIR/ca.pem" TRACED_NOTICES=off; then
+  echo "    the example claimed success without the client certificate Phoenix requires"
+  rc=1
+fi
+log="$WORK/no-client-cert-streaming.log"
+grep -q "spooled for the next start" "$log" || { echo "    no word of the spooled spans"; rc=1; }
+grep -q "last error: TLS" "$log" || { echo "    the TLS failure was not told"; rc=1; }
+record "phoenix/grpc-mtls/no-client-cert-reported" "$rc"
+
+# ------------------------------------------------------------------ a real proxy
+say "streaming -> tinyproxy -> Phoenix over OTLP/HTTP (HTTP_PROXY)"
+rc=0
+if ! command -v tinyproxy >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  { $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq tinyproxy >/dev/null; } \
+    || die "could not install tinyproxy"
+fi
+PROXY_PORT="$(free_port)"
+cat >"$WORK/tinyproxy.conf" <<EOF_PROXY
+Port $PROXY_PORT
+Listen 127.0.0.1
+Allow 127.0.0.1
+Timeout 60
+LogLevel Info
+LogFile "$WORK/tinyproxy.log"
+PidFile "$WORK/tinyproxy.pid"
+EOF_PROXY
+setsid tinyproxy -d -c "$WORK/tinyproxy.conf" >"$WORK/tinyproxy.out" 2>&1 </dev/null &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+for _ in $(seq 1 50); do
+  "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$PROXY_PORT" 2>/dev/null && break
+  sleep 0.1
+done
+# Phoenix is named `localhost` so that only the exporter goes through the proxy: nothing
+# else the example does is addressed to that name.
+run_example proxy streaming \
+  OTEL_EXPORTER_OTLP_ENDPOINT="http://localhost:$PHOENIX_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+  HTTP_PROXY="http://127.0.0.1:$PROXY_PORT" NO_PROXY=127.0.0.1 || rc=$?
+if [ "$rc" -eq 0 ]; then
+  check_phoenix proxy streaming || rc=$?
+fi
+grep -q "CONNECT" "$WORK/tinyproxy.log" "$WORK/tinyproxy.out" 2>/dev/null \
+  || { echo "    tinyproxy tunnelled nothing"; cat "$WORK/tinyproxy.log" 2>/dev/null | tail -5; rc=1; }
+stop_group "$PROXY_PID"
+forget_pid "$PROXY_PID"
+record "proxy/tinyproxy/streaming" "$rc"
 
 # ------------------------------------------------------------------ 3. Langfuse stand-in
 # One fresh receiver per example, so that each check sees only that example's requests.
