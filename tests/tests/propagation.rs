@@ -267,3 +267,55 @@ fn untrusted_context_becomes_a_link_in_a_new_trace_without_baggage() {
     );
     assert_eq!(attr_str(&span, "user.id"), None, "inbound baggage ignored");
 }
+
+#[traced(extract)]
+fn passes_on(headers: &HeaderMap) -> HeaderMap {
+    nested_call()
+}
+
+#[traced]
+fn nested_call() -> HeaderMap {
+    let mut out = HeaderMap::new();
+    inject(&mut out);
+    out
+}
+
+/// The W3C Trace Context Level 2 suite's tracestate cases, as a service built with
+/// `#[traced(extract)]` and `inject` answers them: what was received is passed on from a
+/// span below the one that extracted it, including what opentelemetry's `TraceState`
+/// cannot hold.
+#[test]
+fn a_received_tracestate_is_passed_on_as_the_level_2_suite_expects() {
+    traced_tests::exporter();
+    let unsampled = "00-12345678901234567890123456789012-1234567890123456-00";
+    let tenant = format!("{}@{}=1", "t".repeat(241), "v".repeat(14));
+    let long_key = format!("{}=1", "z".repeat(257));
+    let cases: Vec<(Vec<&str>, Option<String>)> = vec![
+        (vec!["foo=1,bar=2"], Some("foo=1,bar=2".into())),
+        (vec!["foo=1,foo=1"], Some("foo=1,foo=1".into())),
+        (vec!["foo=1", "foo=2"], Some("foo=1,foo=2".into())),
+        (vec!["foo@=1,bar=2"], Some("foo@=1,bar=2".into())),
+        (vec!["foo=1", &tenant], Some(format!("foo=1,{tenant}"))),
+        (vec!["foo=1 \t , \t bar=2"], Some("foo=1,bar=2".into())),
+        (vec!["foo=1", ""], Some("foo=1".into())),
+        (vec!["foo=1", &long_key], None),
+        (vec!["@foo=1,bar=2"], None),
+        (vec!["FOO=1"], None),
+    ];
+    for (lines, expected) in cases {
+        let mut pairs = vec![("traceparent", unsampled)];
+        pairs.extend(lines.iter().map(|line| ("tracestate", *line)));
+        let out = passes_on(&headers(&pairs));
+        let traceparent = out["traceparent"].to_str().unwrap();
+        assert!(
+            traceparent.starts_with("00-12345678901234567890123456789012-"),
+            "{lines:?}: trace continued, got {traceparent}"
+        );
+        assert_eq!(
+            out.get("tracestate")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            expected,
+            "{lines:?}"
+        );
+    }
+}

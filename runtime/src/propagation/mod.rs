@@ -23,7 +23,7 @@ use std::fmt;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::baggage::BaggageExt;
-use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceState};
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, KeyValue};
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +118,9 @@ pub struct Extracted {
     /// A remote context that is not trusted as parent: recorded as a span link.
     link: Option<SpanContext>,
     source: Option<ContextSource>,
+    /// The inbound tracestate as received, when the parent's `TraceState` cannot hold
+    /// all of it (see [`tracestate`]).
+    tracestate: Option<String>,
     baggage: Vec<(String, String)>,
     problems: Vec<Problem>,
 }
@@ -144,6 +147,7 @@ impl Extracted {
     pub fn untrusted(mut self) -> Self {
         let allowed = crate::redact::policy();
         self.link = self.parent.take().or(self.link);
+        self.tracestate = None;
         self.baggage
             .retain(|(key, _)| allowed.untrusted_baggage_keys.iter().any(|k| k == key));
         self
@@ -170,6 +174,23 @@ impl Extracted {
         })
     }
 
+    /// The inbound `tracestate` that will be passed on, as received (optional whitespace
+    /// trimmed), when the remote parent's `TraceState` cannot hold all of it: a key twice,
+    /// or a key opentelemetry's `TraceState` refuses. `None` when the parent's
+    /// `TraceState` is the whole of it.
+    ///
+    /// ```
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+    /// headers.insert("tracestate", "foo=1,foo=2".parse().unwrap());
+    /// let extracted = traced::extract(&headers);
+    /// assert_eq!(extracted.tracestate(), Some("foo=1,foo=2"));
+    /// assert_eq!(extracted.remote_parent().unwrap().trace_state().header(), "foo=1");
+    /// ```
+    pub fn tracestate(&self) -> Option<&str> {
+        self.tracestate.as_deref()
+    }
+
     /// Which headers the parent came from.
     pub fn source(&self) -> Option<ContextSource> {
         self.source
@@ -191,6 +212,13 @@ impl Extracted {
         let mut cx = Context::new();
         if let Some(parent) = &self.parent {
             cx = cx.with_remote_span_context(parent.clone());
+            if let Some(header) = &self.tracestate {
+                cx = cx.with_value(ReceivedTracestate {
+                    trace_id: parent.trace_id(),
+                    state: parent.trace_state().clone(),
+                    header: header.clone(),
+                });
+            }
         }
         if !self.baggage.is_empty() {
             cx = cx.with_baggage(
@@ -206,6 +234,16 @@ impl Extracted {
         warn(problem.cause(), &problem);
         self.problems.push(problem);
     }
+}
+
+/// A tracestate received whole that the remote parent's `TraceState` holds only part of,
+/// carried in the context to be passed on by `inject` while the trace and its state are
+/// the ones received.
+#[derive(Debug)]
+struct ReceivedTracestate {
+    trace_id: TraceId,
+    state: TraceState,
+    header: String,
 }
 
 /// The text values of every line of header `name`, trimmed of spaces and tabs.
@@ -267,10 +305,18 @@ pub fn extract(carrier: &(impl HeaderCarrier + ?Sized)) -> Extracted {
         let state = if lines.is_empty() {
             TraceState::default()
         } else {
-            tracestate::parse_tracestate(lines).unwrap_or_else(|error| {
-                extracted.problem(Problem::Tracestate(error));
-                TraceState::default()
-            })
+            match tracestate::parse_tracestate(lines) {
+                Ok(inbound) => {
+                    if !inbound.state_is_whole() {
+                        extracted.tracestate = Some(inbound.header);
+                    }
+                    inbound.state
+                }
+                Err(error) => {
+                    extracted.problem(Problem::Tracestate(error));
+                    TraceState::default()
+                }
+            }
         };
         extracted.parent = Some(SpanContext::new(
             parsed.trace_id,
@@ -352,7 +398,15 @@ pub fn inject_context(cx: &Context, headers: &mut HeaderMap) {
             TRACEPARENT,
             traceparent::format_traceparent(ids.trace_id(), ids.span_id(), ids.trace_flags()),
         );
-        let state = ids.trace_state().header();
+        let state = match cx.get::<ReceivedTracestate>() {
+            // Unchanged since it was received: passed on whole, as received.
+            Some(received)
+                if received.trace_id == ids.trace_id() && &received.state == ids.trace_state() =>
+            {
+                received.header.clone()
+            }
+            _ => ids.trace_state().header(),
+        };
         if !state.is_empty() {
             put(TRACESTATE, state);
         }
