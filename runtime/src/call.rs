@@ -233,11 +233,17 @@ impl Call {
     {
         let recording = span.is_recording();
         let policy = OnceLock::new();
+        let mut langsmith = None;
         if recording {
             Self::annotate(&mut span, parent_cx, problems, &policy);
+            langsmith = crate::propagation::langsmith::begin(parent_cx, &mut span);
         }
+        let cx = parent_cx.with_span(span);
         Self {
-            cx: parent_cx.with_span(span),
+            cx: match langsmith {
+                Some(run) => cx.with_value(run),
+                None => cx,
+            },
             inert: false,
             recording,
             policy,

@@ -58,6 +58,7 @@ pub struct Config {
     pub(crate) mask: Option<crate::redact::MaskFn>,
     pub(crate) blob_dir: Option<PathBuf>,
     pub(crate) untrusted_baggage_keys: Vec<String>,
+    pub(crate) langsmith_runs: Option<bool>,
 }
 
 impl Default for Config {
@@ -101,6 +102,7 @@ impl Config {
             mask: None,
             blob_dir: None,
             untrusted_baggage_keys: Vec::new(),
+            langsmith_runs: None,
         }
     }
 
@@ -459,6 +461,34 @@ impl Config {
     ) -> Self {
         self.untrusted_baggage_keys = keys.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Whether a span that begins a trace begins a LangSmith trace too, so its spans carry
+    /// the `langsmith.*` run ids and `inject` writes `langsmith-trace` (see
+    /// [`propagation::langsmith`](crate::propagation::langsmith)). On by default when a
+    /// LangSmith destination is configured; traces continued from `langsmith-trace` are
+    /// LangSmith traces either way.
+    ///
+    /// ```
+    /// let config = traced::Config::new().langsmith_runs(true);
+    /// assert!(config.langsmith_runs_enabled());
+    /// ```
+    pub fn langsmith_runs(mut self, on: bool) -> Self {
+        self.langsmith_runs = Some(on);
+        self
+    }
+
+    /// Whether [`Config::langsmith_runs`] is on: as set, else whether a destination is
+    /// LangSmith's.
+    ///
+    /// ```
+    /// let config = traced::Config::new().langsmith("https://api.smith.langchain.com", "k", None);
+    /// assert!(config.langsmith_runs_enabled());
+    /// assert!(!traced::Config::new().embedded("traces").langsmith_runs_enabled());
+    /// ```
+    pub fn langsmith_runs_enabled(&self) -> bool {
+        self.langsmith_runs
+            .unwrap_or_else(|| self.targets().any(Target::is_langsmith))
     }
 
     pub(crate) fn policy(&self) -> crate::redact::Policy {

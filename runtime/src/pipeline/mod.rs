@@ -428,6 +428,7 @@ impl Config {
             .join(" and ");
         if self.targets().all(|t| *t == Target::Disabled) {
             crate::redact::install(Some(self.policy()));
+            crate::propagation::langsmith::set_roots(self.langsmith_runs_enabled());
             let generation = route::install(Some(Route::Off));
             return Ok(Guard {
                 provider: None,
@@ -457,6 +458,7 @@ impl Config {
         let provider =
             Provider::start(FanOut::new(members), settings).map_err(InitError::Runtime)?;
         crate::redact::install(Some(self.policy()));
+        crate::propagation::langsmith::set_roots(self.langsmith_runs_enabled());
         global::set_tracer_provider(provider.clone());
         // The span path uses this tracer directly (see `route`); with a sampler that
         // records nothing it makes no span at all.
@@ -574,6 +576,7 @@ impl Guard {
         let generation = std::mem::take(&mut self.generation);
         if generation != 0 && route::uninstall(generation) {
             crate::redact::install(None);
+            crate::propagation::langsmith::set_roots(false);
         }
         let Some(provider) = self.provider.take() else {
             return self.counters.snapshot(&self.destination_stats(), true);

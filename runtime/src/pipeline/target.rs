@@ -212,6 +212,24 @@ impl Target {
         target
     }
 
+    /// Whether this is a LangSmith destination (OTLP to LangSmith's `/otel/v1/traces`
+    /// with an `x-api-key`).
+    ///
+    /// ```
+    /// assert!(traced::Target::langsmith("https://api.smith.langchain.com", "k", None).is_langsmith());
+    /// ```
+    pub fn is_langsmith(&self) -> bool {
+        match self {
+            Self::Otlp {
+                endpoint, headers, ..
+            } => {
+                endpoint.ends_with(LANGSMITH_OTLP_PATH)
+                    && headers.iter().any(|(name, _)| name == "x-api-key")
+            }
+            _ => false,
+        }
+    }
+
     /// The embedded store under `dir`.
     ///
     /// ```

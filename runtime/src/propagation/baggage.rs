@@ -90,6 +90,14 @@ pub fn parse_baggage<'a>(
                 key.trim_matches([' ', '\t']),
                 value.trim_matches([' ', '\t']),
             );
+            // Langfuse's Python SDK writes its members with `quote_plus`: `+` is a space.
+            let plus_as_space;
+            let value = if key.starts_with("langfuse_") && value.contains('+') {
+                plus_as_space = value.replace('+', "%20");
+                plus_as_space.as_str()
+            } else {
+                value
+            };
             match percent_decode_str(value).decode_utf8() {
                 Ok(decoded) if is_token(key) => {
                     members.push((key.to_owned(), decoded.into_owned()))
@@ -107,9 +115,11 @@ pub fn parse_baggage<'a>(
     (members, errors)
 }
 
-/// Characters escaped in baggage values: controls, space, and the delimiters.
+/// Characters escaped in baggage values: controls, space, the delimiters, and `+` (which
+/// Python's OpenTelemetry SDK decodes as a space).
 const VALUE_ESCAPES: &AsciiSet = &CONTROLS
     .add(b' ')
+    .add(b'+')
     .add(b'"')
     .add(b',')
     .add(b';')
@@ -157,6 +167,14 @@ mod tests {
         let (members, errors) = parse_baggage([header.as_str()]);
         assert!(errors.is_empty());
         assert_eq!(members, [("k".to_owned(), value.to_owned())]);
+    }
+
+    #[test]
+    fn plus_is_a_space_in_langfuse_members_only() {
+        let (members, _) = parse_baggage(["langfuse_user_id=a+b%2Bc,other=a+b"]);
+        assert_eq!(members[0].1, "a b+c");
+        assert_eq!(members[1].1, "a+b");
+        assert_eq!(format_baggage([("k", "a+b")]), "k=a%2Bb");
     }
 
     #[test]

@@ -11,6 +11,8 @@
 #[doc(hidden)]
 pub mod baggage;
 mod carrier;
+pub mod langsmith;
+mod sdk_baggage;
 #[doc(hidden)]
 pub mod simple;
 #[doc(hidden)]
@@ -31,6 +33,7 @@ pub use carrier::HeaderCarrier;
 pub use warn::inbound_problem_count;
 
 use self::baggage::BaggageError;
+use self::langsmith::{DottedOrderError, LangsmithRun, LANGSMITH_PROJECT, LANGSMITH_TRACE};
 use self::simple::IdError;
 use self::traceparent::TraceparentError;
 use self::tracestate::TracestateError;
@@ -52,6 +55,9 @@ pub const X_PARENT_SPAN_ID: &str = "x-parent-span-id";
 pub enum ContextSource {
     /// W3C `traceparent` (and `tracestate`).
     TraceContext,
+    /// `langsmith-trace`, with no valid `traceparent` beside it (see
+    /// [`langsmith`] for the id mapping).
+    Langsmith,
     /// `X-Trace-ID` + `X-Parent-Span-ID`.
     SimpleHeaders,
     /// A [`TraceContext`] given by hand.
@@ -75,6 +81,8 @@ pub enum Problem {
     Ids(IdError),
     /// Only one of `X-Trace-ID` and `X-Parent-Span-ID`.
     IncompleteSimpleHeaders,
+    /// `langsmith-trace` refused.
+    LangsmithTrace(DottedOrderError),
 }
 
 impl fmt::Display for Problem {
@@ -91,6 +99,7 @@ impl fmt::Display for Problem {
             Self::IncompleteSimpleHeaders => {
                 f.write_str("X-Trace-ID and X-Parent-Span-ID must come together")
             }
+            Self::LangsmithTrace(error) => error.fmt(f),
         }
     }
 }
@@ -106,6 +115,7 @@ impl Problem {
             Self::Tracestate(_) => Cause::Tracestate,
             Self::Baggage(_) => Cause::Baggage,
             Self::Ids(_) | Self::IncompleteSimpleHeaders => Cause::SimpleHeaders,
+            Self::LangsmithTrace(_) => Cause::Langsmith,
         }
     }
 }
@@ -121,6 +131,8 @@ pub struct Extracted {
     /// The inbound tracestate as received, when the parent's `TraceState` cannot hold
     /// all of it (see [`tracestate`]).
     tracestate: Option<String>,
+    /// The LangSmith run to nest under (`langsmith-trace`).
+    langsmith: Option<LangsmithRun>,
     baggage: Vec<(String, String)>,
     problems: Vec<Problem>,
 }
@@ -148,6 +160,7 @@ impl Extracted {
         let allowed = crate::redact::policy();
         self.link = self.parent.take().or(self.link);
         self.tracestate = None;
+        self.langsmith = None;
         self.baggage
             .retain(|(key, _)| allowed.untrusted_baggage_keys.iter().any(|k| k == key));
         self
@@ -191,6 +204,25 @@ impl Extracted {
         self.tracestate.as_deref()
     }
 
+    /// The LangSmith run the request came from (`langsmith-trace`), which the spans
+    /// started under this context nest under in LangSmith.
+    ///
+    /// ```
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(
+    ///     "langsmith-trace",
+    ///     "20261201T044935348490Z01a22fef-d074-7e52-8541-5ca0c86a28a1".parse().unwrap(),
+    /// );
+    /// headers.insert("baggage", "langsmith-project=checkout".parse().unwrap());
+    /// let extracted = traced::extract(&headers);
+    /// let run = extracted.langsmith_run().unwrap();
+    /// assert_eq!(run.project.as_deref(), Some("checkout"));
+    /// assert_eq!(extracted.source(), Some(traced::propagation::ContextSource::Langsmith));
+    /// ```
+    pub fn langsmith_run(&self) -> Option<&LangsmithRun> {
+        self.langsmith.as_ref()
+    }
+
     /// Which headers the parent came from.
     pub fn source(&self) -> Option<ContextSource> {
         self.source
@@ -219,6 +251,9 @@ impl Extracted {
                     header: header.clone(),
                 });
             }
+        }
+        if let Some(run) = &self.langsmith {
+            cx = cx.with_value(run.clone());
         }
         if !self.baggage.is_empty() {
             cx = cx.with_baggage(
@@ -330,10 +365,30 @@ pub fn extract(carrier: &(impl HeaderCarrier + ?Sized)) -> Extracted {
 
     let lines = header_lines(headers, BAGGAGE, &mut extracted);
     if !lines.is_empty() {
-        let (members, errors) = baggage::parse_baggage(lines);
+        let (mut members, errors) = baggage::parse_baggage(lines);
+        sdk_baggage::normalise_inbound(&mut members);
         extracted.baggage = members;
         for error in errors {
             extracted.problem(Problem::Baggage(error));
+        }
+    }
+
+    let lines = header_lines(headers, LANGSMITH_TRACE, &mut extracted);
+    if let Some(line) = lines.first() {
+        match langsmith::parse_dotted_order(line) {
+            Ok(mut run) => {
+                run.project = extracted
+                    .baggage
+                    .iter()
+                    .find(|(key, _)| key == LANGSMITH_PROJECT)
+                    .map(|(_, project)| project.clone());
+                if extracted.parent.is_none() {
+                    extracted.parent = Some(run.otel_parent());
+                    extracted.source = Some(ContextSource::Langsmith);
+                }
+                extracted.langsmith = Some(run);
+            }
+            Err(error) => extracted.problem(Problem::LangsmithTrace(error)),
         }
     }
 
@@ -358,8 +413,9 @@ pub fn extract(carrier: &(impl HeaderCarrier + ?Sized)) -> Extracted {
 }
 
 /// Writes the current span's context into outgoing request headers: `traceparent`,
-/// `tracestate`, `baggage`, `X-Trace-ID` and `X-Parent-Span-ID`. Outside a span it
-/// writes only the baggage, if any.
+/// `tracestate`, `baggage` (with the trace-wide attributes also in the members Langfuse's
+/// and LangSmith's SDKs read), `X-Trace-ID` and `X-Parent-Span-ID`, and, in a LangSmith
+/// trace, `langsmith-trace`. Outside a span it writes only the baggage, if any.
 ///
 /// ```
 /// use traced::traced;
@@ -413,12 +469,21 @@ pub fn inject_context(cx: &Context, headers: &mut HeaderMap) {
         put(X_TRACE_ID, format!("{:032x}", ids.trace_id()));
         put(X_PARENT_SPAN_ID, format!("{:016x}", ids.span_id()));
     }
+    if let Some(run) = cx.get::<LangsmithRun>() {
+        put(LANGSMITH_TRACE, run.dotted_order.clone());
+    }
     let bag = cx.baggage();
     if !bag.is_empty() {
-        let members: Vec<(String, String)> = bag
+        let mut members: Vec<(String, String)> = bag
             .iter()
             .map(|(k, (v, _))| (k.to_string(), v.to_string()))
             .collect();
+        // The trace-wide attributes again in the keys Langfuse's and LangSmith's SDKs read.
+        for (key, value) in sdk_baggage::outbound(&members) {
+            if !members.iter().any(|(k, _)| *k == key) {
+                members.push((key, value));
+            }
+        }
         put(
             BAGGAGE,
             baggage::format_baggage(members.iter().map(|(k, v)| (k.as_str(), v.as_str()))),

@@ -12,9 +12,10 @@ pub(crate) enum Cause {
     Baggage = 2,
     SimpleHeaders = 3,
     ExplicitParent = 4,
+    Langsmith = 5,
 }
 
-const CAUSES: usize = 5;
+const CAUSES: usize = 6;
 const INTERVAL_SECS: u64 = 60;
 /// The most bytes of a problem's text a log line quotes.
 const MAX_LOGGED_BYTES: usize = 512;
