@@ -79,7 +79,7 @@ fn attributes_of(baggage: &Baggage) -> Vec<KeyValue> {
             TRACE_NAME => attributes.push(KeyValue::new("langfuse.trace.name", text.to_owned())),
             TAGS => {
                 let tags: Vec<StringValue> =
-                    split_tags(&text).map(|t| t.to_owned().into()).collect();
+                    split_tags(text).map(|t| t.to_owned().into()).collect();
                 let joined = tags.iter().map(StringValue::as_str).collect::<Vec<_>>();
                 attributes.push(KeyValue::new("langsmith.span.tags", joined.join(",")));
                 attributes.push(KeyValue::new(
@@ -226,7 +226,7 @@ impl TraceAttributes {
                 .collect();
             let mut tags: Vec<String> = current
                 .get(TAGS)
-                .map(|v| split_tags(&v.as_str()).map(str::to_owned).collect())
+                .map(|v| split_tags(v.as_str()).map(str::to_owned).collect())
                 .unwrap_or_default();
             for tag in self.tags.iter().flat_map(|t| split_tags(t)) {
                 if !tags.iter().any(|t| t == tag) {

@@ -449,7 +449,9 @@ impl Config {
     }
 
     /// The baggage keys kept from an untrusted inbound context (`#[traced(extract,
-    /// untrusted)]`, `TraceLayer::untrusted`); none by default.
+    /// untrusted)]`, `TraceLayer::untrusted`); none by default. Langfuse's and
+    /// LangSmith's members are read into ours first, so name ours: `user.id`,
+    /// `session.id`, `traced.trace.tags`, `traced.trace.metadata.{key}`...
     ///
     /// ```
     /// let config = traced::Config::new().untrusted_baggage_keys(["session.id"]);

@@ -132,7 +132,7 @@ pub struct Extracted {
     /// all of it (see [`tracestate`]).
     tracestate: Option<String>,
     /// The LangSmith run to nest under (`langsmith-trace`).
-    langsmith: Option<LangsmithRun>,
+    langsmith: Option<Box<LangsmithRun>>,
     baggage: Vec<(String, String)>,
     problems: Vec<Problem>,
 }
@@ -220,7 +220,7 @@ impl Extracted {
     /// assert_eq!(extracted.source(), Some(traced::propagation::ContextSource::Langsmith));
     /// ```
     pub fn langsmith_run(&self) -> Option<&LangsmithRun> {
-        self.langsmith.as_ref()
+        self.langsmith.as_deref()
     }
 
     /// Which headers the parent came from.
@@ -253,7 +253,7 @@ impl Extracted {
             }
         }
         if let Some(run) = &self.langsmith {
-            cx = cx.with_value(run.clone());
+            cx = cx.with_value(LangsmithRun::clone(run));
         }
         if !self.baggage.is_empty() {
             cx = cx.with_baggage(
@@ -386,7 +386,7 @@ pub fn extract(carrier: &(impl HeaderCarrier + ?Sized)) -> Extracted {
                     extracted.parent = Some(run.otel_parent());
                     extracted.source = Some(ContextSource::Langsmith);
                 }
-                extracted.langsmith = Some(run);
+                extracted.langsmith = Some(Box::new(run));
             }
             Err(error) => extracted.problem(Problem::LangsmithTrace(error)),
         }
