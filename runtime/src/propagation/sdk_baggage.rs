@@ -44,10 +44,9 @@ const LANGFUSE_RESERVED: [&str; 5] = ["user_id", "session_id", "tags", "version"
 
 /// Reads the SDKs' members into ours, in place.
 pub(crate) fn normalise_inbound(members: &mut Vec<(String, String)>) {
-    if !members
-        .iter()
-        .any(|(key, _)| key.starts_with("langfuse_") || key.starts_with("langsmith-"))
-    {
+    if !members.iter().any(|(key, _)| {
+        key.starts_with("langfuse_") || key.starts_with("langsmith-") || key == TAGS
+    }) {
         return;
     }
     let mut tags: Vec<String> = Vec::new();
@@ -75,8 +74,14 @@ pub(crate) fn normalise_inbound(members: &mut Vec<(String, String)>) {
             return false;
         }
         if key == LANGSMITH_METADATA {
-            langsmith_metadata.extend(json_object(value));
-            return false;
+            // Not a JSON object: passed on as it came rather than lost.
+            return match json_object(value) {
+                Some(object) => {
+                    langsmith_metadata.extend(object);
+                    false
+                }
+                None => true,
+            };
         }
         true
     });
@@ -174,19 +179,18 @@ fn python_strings(inner: &str) -> Vec<String> {
     items
 }
 
-/// A JSON object's members, strings as they are, other values as JSON text; nothing when
+/// A JSON object's members, strings as they are, other values as JSON text; `None` when
 /// the text is not a JSON object.
-fn json_object(text: &str) -> Vec<(String, String)> {
-    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
-        Ok(map) => map
-            .into_iter()
+fn json_object(text: &str) -> Option<Vec<(String, String)>> {
+    let map = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok()?;
+    Some(
+        map.into_iter()
             .map(|(key, value)| match value {
                 serde_json::Value::String(text) => (key, text),
                 other => (key, other.to_string()),
             })
             .collect(),
-        Err(_) => Vec::new(),
-    }
+    )
 }
 
 #[cfg(test)]
@@ -278,6 +282,22 @@ mod tests {
                     "langsmith-metadata",
                     r#"{"tenant":"acme","user_id":"clash"}"#
                 ),
+            ])
+        );
+    }
+
+    #[test]
+    fn what_is_not_understood_is_passed_on_and_tags_are_canonical() {
+        let mut members = pairs(&[
+            ("langsmith-metadata", "not json"),
+            ("traced.trace.tags", " a , ,b "),
+        ]);
+        normalise_inbound(&mut members);
+        assert_eq!(
+            members,
+            pairs(&[
+                ("langsmith-metadata", "not json"),
+                ("traced.trace.tags", "a,b")
             ])
         );
     }
