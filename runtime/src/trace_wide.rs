@@ -3,21 +3,7 @@
 //! copied to every span started under it and travel to other services in `baggage`
 //! (where `inject` also writes them in the keys Langfuse's and LangSmith's SDKs read).
 //!
-//! On each span they are written in the keys each backend reads:
-//!
-//! | set with | baggage key (ours) | span attributes |
-//! |---|---|---|
-//! | `user_id` | `user.id` | `user.id` |
-//! | `session_id` | `session.id` | `session.id`, `langsmith.metadata.session_id` (LangSmith's threads) |
-//! | `trace_name` | `traced.trace.name` | `langfuse.trace.name` |
-//! | `tag`, `tags` | `traced.trace.tags` (comma-separated) | `langfuse.trace.tags` (string array), `langsmith.span.tags` (comma-separated) |
-//! | `metadata(k, v)` | `traced.trace.metadata.k` | `langfuse.trace.metadata.k`, `langsmith.metadata.k` |
-//! | `release` | `traced.release` | `langfuse.release` |
-//! | `version` | `traced.version` | `langfuse.version` |
-//! | `environment` | `traced.environment` | `langfuse.environment` |
-//!
-//! LangSmith's `langsmith.trace.name` is not written: despite its name LangSmith reads it
-//! as each *run's* name, so writing the trace name there would rename every span.
+//! The keys each becomes are listed on [`TraceAttributes`].
 
 use std::future::Future;
 
@@ -110,8 +96,23 @@ fn attributes_of(baggage: &Baggage) -> Vec<KeyValue> {
 /// What a whole trace is about: its user and session, its name, tags and metadata, and
 /// the release, version and environment of the code. Set once, copied to every span
 /// started under it, here and, through `baggage`, in the services this one calls (in our
-/// keys, and in the keys Langfuse's and LangSmith's Python SDKs read). See the table in
-/// the [module documentation](self) for the attributes each becomes.
+/// keys, and in the keys Langfuse's and LangSmith's Python SDKs read).
+///
+/// On each span they are written in the keys each backend reads:
+///
+/// | set with | baggage key (ours) | span attributes |
+/// |---|---|---|
+/// | `user_id` | `user.id` | `user.id` |
+/// | `session_id` | `session.id` | `session.id`, `langsmith.metadata.session_id` (LangSmith's threads) |
+/// | `trace_name` | `traced.trace.name` | `langfuse.trace.name` |
+/// | `tag`, `tags` | `traced.trace.tags` (comma-separated) | `langfuse.trace.tags` (string array), `langsmith.span.tags` (comma-separated) |
+/// | `metadata(k, v)` | `traced.trace.metadata.k` | `langfuse.trace.metadata.k`, `langsmith.metadata.k` |
+/// | `release` | `traced.release` | `langfuse.release` |
+/// | `version` | `traced.version` | `langfuse.version` |
+/// | `environment` | `traced.environment` | `langfuse.environment` |
+///
+/// LangSmith's `langsmith.trace.name` is not written: despite its name LangSmith reads it
+/// as each *run's* name, so writing the trace name there would rename every span.
 ///
 /// ```
 /// use traced::{traced, TraceAttributes};
@@ -186,6 +187,15 @@ impl TraceAttributes {
     }
 
     /// A metadata entry (`key` → `value`), replacing the trace's entry of that key.
+    ///
+    /// ```
+    /// let _scope = traced::TraceAttributes::new()
+    ///     .metadata("tenant", "acme")
+    ///     .release("4f2a9c1")
+    ///     .version("2.3")
+    ///     .environment("staging")
+    ///     .attach();
+    /// ```
     pub fn metadata(self, key: impl AsRef<str>, value: impl Into<String>) -> Self {
         let key = format!("{METADATA_PREFIX}{}", key.as_ref());
         self.set(key, value)

@@ -127,6 +127,14 @@ pub struct LangsmithRun {
 impl LangsmithRun {
     /// The OpenTelemetry span context LangSmith's SDK gives this run (see the module's
     /// documentation), as a remote parent.
+    ///
+    /// ```
+    /// use traced::propagation::langsmith::parse_dotted_order;
+    /// let run = parse_dotted_order("20261201T044935348490Z01a22fef-d074-7e52-8541-5ca0c86a28a1").unwrap();
+    /// let parent = run.otel_parent();
+    /// assert_eq!(format!("{:032x}", parent.trace_id()), "01a22fefd0747e5285415ca0c86a28a1");
+    /// assert_eq!(format!("{:016x}", parent.span_id()), "01a22fefd0747e52");
+    /// ```
     pub fn otel_parent(&self) -> SpanContext {
         let bytes = self.run_id.to_be_bytes();
         let first = u64::from_be_bytes(bytes[..8].try_into().unwrap_or_default());

@@ -59,6 +59,12 @@ pub struct Inbound {
 
 impl Inbound {
     /// Whether `state` holds every member of `header`, so `state` alone passes it on.
+    ///
+    /// ```
+    /// use traced::propagation::tracestate::parse_tracestate;
+    /// assert!(parse_tracestate(["a=1,b=2"]).unwrap().state_is_whole());
+    /// assert!(!parse_tracestate(["a=1,a=2"]).unwrap().state_is_whole());
+    /// ```
     pub fn state_is_whole(&self) -> bool {
         self.state.header() == self.header
     }
