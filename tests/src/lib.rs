@@ -173,3 +173,17 @@ pub fn current_trace() -> Trace {
     let trace_id = Context::map_current(|cx| cx.span().span_context().trace_id());
     trace(trace_id)
 }
+
+/// Request headers from `(name, value)` pairs, appended in order (a name twice makes two
+/// header lines; names in any casing, as clients send them).
+pub fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in pairs {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).expect("valid name");
+        map.append(
+            name,
+            http::HeaderValue::from_str(value).expect("valid value"),
+        );
+    }
+    map
+}

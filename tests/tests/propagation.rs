@@ -1,23 +1,13 @@
 //! Reading and writing trace context through the public API: `extract`, `inject`,
 //! `#[traced(extract)]`, `#[traced(parent = ...)]` and trace-wide attributes in baggage.
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderValue};
 use opentelemetry::trace::SpanId;
 use traced::propagation::{ContextSource, Problem};
 use traced::{extract, inject, traced, TraceAttributes, TraceContext};
-use traced_tests::{attr_str, in_trace, spans_named};
+use traced_tests::{attr_str, headers, in_trace, spans_named};
 
 const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in pairs {
-        // Odd casing is how some clients send names; HTTP makes them case-insensitive.
-        let name = HeaderName::from_bytes(name.as_bytes()).expect("valid name");
-        map.append(name, HeaderValue::from_str(value).expect("valid value"));
-    }
-    map
-}
 
 #[test]
 fn w3c_headers_in_any_casing_with_spaces_around() {

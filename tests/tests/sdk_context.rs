@@ -3,23 +3,14 @@
 //! `TraceAttributes` written in each backend's keys. (The same against the real Python
 //! SDKs: `python_sdks.rs`, run by `scripts/python_sdks.sh`.)
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 use opentelemetry::Value;
 use traced::propagation::langsmith::{format_uuid, parse_dotted_order};
 use traced::propagation::{ContextSource, Problem};
 use traced::{extract, inject, traced, TraceAttributes};
-use traced_tests::{attr, attr_str, spans_named};
+use traced_tests::{attr, attr_str, headers, spans_named};
 
 const LANGSMITH_PARENT: &str = "20261201T044935348490Z01a22fef-d074-7e52-8541-5ca0c86a28a1.20261201T044935349000Z01a22fef-d075-7000-8000-000000000001";
-
-fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in pairs {
-        let name = HeaderName::from_bytes(name.as_bytes()).expect("valid name");
-        map.append(name, HeaderValue::from_str(value).expect("valid value"));
-    }
-    map
-}
 
 #[traced(extract)]
 fn handler(headers: &HeaderMap, id: u32) -> HeaderMap {
