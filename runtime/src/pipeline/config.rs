@@ -493,6 +493,19 @@ impl Config {
             .unwrap_or_else(|| self.targets().any(Target::is_langsmith))
     }
 
+    /// The project of the LangSmith destination, if one is configured with a project.
+    pub(crate) fn langsmith_project(&self) -> Option<String> {
+        self.targets()
+            .find(|t| t.is_langsmith())
+            .and_then(|t| match t {
+                Target::Otlp { headers, .. } => headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("langsmith-project"))
+                    .map(|(_, project)| project.clone()),
+                _ => None,
+            })
+    }
+
     pub(crate) fn policy(&self) -> crate::redact::Policy {
         let mut policy = crate::redact::Policy::new(&self.secret_names, self.max_attribute_bytes);
         policy.mask = self.mask.clone();

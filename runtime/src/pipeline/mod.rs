@@ -428,7 +428,10 @@ impl Config {
             .join(" and ");
         if self.targets().all(|t| *t == Target::Disabled) {
             crate::redact::install(Some(self.policy()));
-            crate::propagation::langsmith::set_roots(self.langsmith_runs_enabled());
+            crate::propagation::langsmith::set_roots(
+                self.langsmith_runs_enabled(),
+                self.langsmith_project(),
+            );
             let generation = route::install(Some(Route::Off));
             return Ok(Guard {
                 provider: None,
@@ -458,7 +461,10 @@ impl Config {
         let provider =
             Provider::start(FanOut::new(members), settings).map_err(InitError::Runtime)?;
         crate::redact::install(Some(self.policy()));
-        crate::propagation::langsmith::set_roots(self.langsmith_runs_enabled());
+        crate::propagation::langsmith::set_roots(
+            self.langsmith_runs_enabled(),
+            self.langsmith_project(),
+        );
         global::set_tracer_provider(provider.clone());
         // The span path uses this tracer directly (see `route`); with a sampler that
         // records nothing it makes no span at all.
@@ -576,7 +582,7 @@ impl Guard {
         let generation = std::mem::take(&mut self.generation);
         if generation != 0 && route::uninstall(generation) {
             crate::redact::install(None);
-            crate::propagation::langsmith::set_roots(false);
+            crate::propagation::langsmith::set_roots(false, None);
         }
         let Some(provider) = self.provider.take() else {
             return self.counters.snapshot(&self.destination_stats(), true);

@@ -49,6 +49,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 use opentelemetry::KeyValue;
@@ -195,9 +196,19 @@ impl LangsmithRun {
 /// Whether spans that begin a trace begin a LangSmith trace too (a LangSmith destination
 /// is configured, or `Config::langsmith_runs(true)`).
 static ROOTS: AtomicBool = AtomicBool::new(false);
+/// The project of the LangSmith destination, named in the runs of traces begun here.
+static ROOT_PROJECT: RwLock<Option<String>> = RwLock::new(None);
 
-pub(crate) fn set_roots(on: bool) {
+/// Whether spans that begin a trace begin a LangSmith trace, and in which project.
+pub(crate) fn set_roots(on: bool, project: Option<String>) {
+    if let Ok(mut slot) = ROOT_PROJECT.write() {
+        *slot = project;
+    }
     ROOTS.store(on, Ordering::Relaxed);
+}
+
+fn root_project() -> Option<String> {
+    ROOT_PROJECT.read().ok().and_then(|slot| slot.clone())
 }
 
 #[inline]
@@ -219,7 +230,10 @@ pub(crate) fn begin<S: opentelemetry::trace::Span>(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    let run = LangsmithRun::child(parent, span.span_context().span_id(), now);
+    let mut run = LangsmithRun::child(parent, span.span_context().span_id(), now);
+    if parent.is_none() {
+        run.project = root_project();
+    }
     span.set_attributes(run.attributes(parent));
     Some(run)
 }

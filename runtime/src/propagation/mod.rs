@@ -469,21 +469,26 @@ pub fn inject_context(cx: &Context, headers: &mut HeaderMap) {
         put(X_TRACE_ID, format!("{:032x}", ids.trace_id()));
         put(X_PARENT_SPAN_ID, format!("{:016x}", ids.span_id()));
     }
-    if let Some(run) = cx.get::<LangsmithRun>() {
+    let run = cx.get::<LangsmithRun>();
+    if let Some(run) = run {
         put(LANGSMITH_TRACE, run.dotted_order.clone());
     }
-    let bag = cx.baggage();
-    if !bag.is_empty() {
-        let mut members: Vec<(String, String)> = bag
-            .iter()
-            .map(|(k, (v, _))| (k.to_string(), v.to_string()))
-            .collect();
-        // The trace-wide attributes again in the keys Langfuse's and LangSmith's SDKs read.
-        for (key, value) in sdk_baggage::outbound(&members) {
-            if !members.iter().any(|(k, _)| *k == key) {
-                members.push((key, value));
-            }
+    let mut members: Vec<(String, String)> = cx
+        .baggage()
+        .iter()
+        .map(|(k, (v, _))| (k.to_string(), v.to_string()))
+        .collect();
+    // The trace-wide attributes again in the keys Langfuse's and LangSmith's SDKs read, and
+    // the LangSmith project of the run, as their `RunTree.to_headers` writes it.
+    let project = run
+        .and_then(|run| run.project.clone())
+        .map(|project| (LANGSMITH_PROJECT.to_owned(), project));
+    for (key, value) in sdk_baggage::outbound(&members).into_iter().chain(project) {
+        if !members.iter().any(|(k, _)| *k == key) {
+            members.push((key, value));
         }
+    }
+    if !members.is_empty() {
         put(
             BAGGAGE,
             baggage::format_baggage(members.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
