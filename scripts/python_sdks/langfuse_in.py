@@ -14,8 +14,9 @@ stdin and handles them as an OTel-instrumented Python server does, with the real
 * the finished span is captured with an OTel ``InMemorySpanExporter`` added
   (``SimpleSpanProcessor``) to that same provider, ``opentelemetry.trace.get_tracer_provider()``.
 
-The Langfuse client has dummy keys and base URL http://127.0.0.1:9; its own exporter never runs:
-the process ends with os._exit after printing, skipping the atexit flush.
+The Langfuse client (``_common.quiet_langfuse()``) has dummy keys and base URL
+http://127.0.0.1:9; its own exporter never runs: the process ends with os._exit after
+printing (``_common.run(..., hard_exit=True)``), skipping the atexit flush.
 
 Prints one JSON object on stdout:
   {"trace_id": "<32 hex>", "parent_span_id": "<16 hex>" | null,
@@ -27,20 +28,18 @@ Anything else goes to stderr. Exits 1 with a message on stderr if the SDK fails.
 """
 
 import json
-import logging
-import os
 import sys
 
-logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+sys.dont_write_bytecode = True  # importing _common leaves no __pycache__ in the source tree
+from _common import hermetic, quiet_langfuse, run  # noqa: E402
 
 # Hermetic: no LANGFUSE_* / OTEL_* setting from the caller's environment (base URL, sample
 # rate, propagators, tracing switch, environment name, ...) may change what the SDK does.
-for _name in [n for n in os.environ if n.startswith(("LANGFUSE_", "OTEL_"))]:
-    del os.environ[_name]
+# Before langfuse / opentelemetry are imported.
+hermetic("LANGFUSE_", "OTEL_")
 
 
 def main() -> int:
-    from langfuse import Langfuse
     from opentelemetry import context, propagate, trace
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -50,13 +49,7 @@ def main() -> int:
     if not isinstance(headers, dict):
         raise TypeError(f'"headers" must be a JSON object, got {type(headers).__name__}')
 
-    langfuse = Langfuse(
-        public_key="pk-lf-interop",
-        secret_key="sk-lf-interop",
-        base_url="http://127.0.0.1:9",
-        timeout=1,
-        sample_rate=1.0,
-    )
+    langfuse = quiet_langfuse()
     provider = trace.get_tracer_provider()
     if not hasattr(provider, "add_span_processor"):
         raise RuntimeError(f"Langfuse did not install an SDK TracerProvider (global is {provider!r})")
@@ -101,11 +94,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    except Exception as e:  # the SDK call itself failed
-        print(f"langfuse_in.py: {type(e).__name__}: {e}", file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # skip the atexit export to 127.0.0.1:9
+    run(main, "langfuse_in.py", hard_exit=True)  # os._exit: skips the atexit export to 127.0.0.1:9

@@ -9,9 +9,10 @@ sent) from stdin and hands them to the real SDK (langsmith 0.15.1):
   Python handler records as its own run.
 
 Tracing is on but local (``tracing_context(enabled="local", client=<Client for
-http://127.0.0.1:9 with auto-batching off and its server info given>)``, the same client
-set with ``langsmith.configure(client=...)``): runs are built
-exactly as when tracing to a server, never posted; no network, nothing to wait for at exit.
+http://127.0.0.1:9 with auto-batching off and its server info given>)``
+(``_common.quiet_langsmith_client()``), the same client set with
+``langsmith.configure(client=...)``): runs are built exactly as when tracing to a server,
+never posted; no network, nothing to wait for at exit.
 With no usable ``langsmith-trace`` header, ``python_child`` is therefore a new root run.
 
 Prints one JSON object on stdout:
@@ -26,28 +27,14 @@ message on stderr if the SDK fails in any other way.
 """
 
 import json
-import logging
-import os
 import sys
 
-logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+sys.dont_write_bytecode = True  # importing _common leaves no __pycache__ in the source tree
+from _common import hermetic, quiet_langsmith_client, run  # noqa: E402
 
 # Hermetic: no LANGSMITH_* / LANGCHAIN_* setting from the caller's environment (project,
-# endpoint, tracing mode, ...) may change what the SDK does.
-for _name in [n for n in os.environ if n.startswith(("LANGSMITH_", "LANGCHAIN_"))]:
-    del os.environ[_name]
-
-
-def quiet_client():
-    """A real langsmith.Client that never talks to a server (nothing is posted under "local")."""
-    from langsmith import Client
-
-    return Client(
-        api_url="http://127.0.0.1:9",
-        api_key="unused",
-        auto_batch_tracing=False,  # no background tracing thread
-        info={},  # no GET /info
-    )
+# endpoint, tracing mode, ...) may change what the SDK does. Before langsmith is imported.
+hermetic("LANGSMITH_", "LANGCHAIN_")
 
 
 def run_fields(run):
@@ -83,7 +70,7 @@ def main() -> int:
         return run_fields(get_current_run_tree())
 
     out = {"from_headers": None, "child": None, "error": None}
-    client = quiet_client()
+    client = quiet_langsmith_client()
     # Also the global client: a run made from headers has none of its own, and
     # its children would otherwise make the SDK's default one (api.smith.langchain.com).
     langsmith.configure(client=client)
@@ -107,9 +94,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    except Exception as e:  # the SDK call itself failed unexpectedly
-        print(f"langsmith_in.py: {type(e).__name__}: {e}", file=sys.stderr)
-        code = 1
-    sys.exit(code)
+    run(main, "langsmith_in.py", hard_exit=False)  # sys.exit

@@ -6,9 +6,10 @@ metadata={"tenant": "acme"}, tags=["py-tag"], project_name="interop-project"),
 headers a LangSmith-traced Python client sends on an outgoing request.
 
 Runs under ``tracing_context(enabled="local", client=<Client for http://127.0.0.1:9 with
-auto-batching off and its server info given>)``: the SDK builds the run tree exactly as when
-tracing is on, but never posts it, and the client neither starts its background thread nor
-asks a server for /info (no network, nothing to wait for at exit).
+auto-batching off and its server info given>)`` (``_common.quiet_langsmith_client()``): the
+SDK builds the run tree exactly as when tracing is on, but never posts it, and the client
+neither starts its background thread nor asks a server for /info (no network, nothing to
+wait for at exit).
 
 Prints one JSON object on stdout:
   {"headers": {...}, "trace_id": "<uuid>", "run_id": "<uuid>", "dotted_order": "..."}
@@ -16,33 +17,18 @@ Anything else goes to stderr. Exits 1 with a message on stderr if the SDK call f
 """
 
 import json
-import logging
-import os
 import sys
 
-logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+sys.dont_write_bytecode = True  # importing _common leaves no __pycache__ in the source tree
+from _common import drain_stdin, hermetic, quiet_langsmith_client, run  # noqa: E402
 
 # Hermetic: no LANGSMITH_* / LANGCHAIN_* setting from the caller's environment (project,
-# endpoint, tracing mode, ...) may change what the SDK does.
-for _name in [n for n in os.environ if n.startswith(("LANGSMITH_", "LANGCHAIN_"))]:
-    del os.environ[_name]
-
-
-def quiet_client():
-    """A real langsmith.Client that never talks to a server (nothing is posted under "local")."""
-    from langsmith import Client
-
-    return Client(
-        api_url="http://127.0.0.1:9",
-        api_key="unused",
-        auto_batch_tracing=False,  # no background tracing thread
-        info={},  # no GET /info
-    )
+# endpoint, tracing mode, ...) may change what the SDK does. Before langsmith is imported.
+hermetic("LANGSMITH_", "LANGCHAIN_")
 
 
 def main() -> int:
-    if not sys.stdin.isatty():
-        sys.stdin.read()  # takes no input; drains what a caller may write (no EPIPE for it)
+    drain_stdin()  # takes no input
     import langsmith
     from langsmith import traceable, tracing_context
     from langsmith.run_helpers import get_current_run_tree
@@ -64,7 +50,7 @@ def main() -> int:
             "dotted_order": run.dotted_order,
         }
 
-    client = quiet_client()
+    client = quiet_langsmith_client()
     langsmith.configure(client=client)  # so no run ever falls back to the default client
     with tracing_context(enabled="local", client=client):
         out = python_caller()
@@ -74,9 +60,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    except Exception as e:  # the SDK call itself failed
-        print(f"langsmith_out.py: {type(e).__name__}: {e}", file=sys.stderr)
-        code = 1
-    sys.exit(code)
+    run(main, "langsmith_out.py", hard_exit=False)  # sys.exit
