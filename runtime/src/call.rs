@@ -50,6 +50,22 @@ pub enum Parent {
     /// Under a remote parent (`#[traced(extract)]`, `#[traced(parent = ...)]`); `None`
     /// keeps the current span. A context that was missing or invalid starts a new trace.
     Remote(Option<crate::propagation::Extracted>),
+    /// Under the span of a given context (a `tracing` span's explicit parent).
+    #[cfg(feature = "tracing")]
+    Context(Context),
+}
+
+/// Whether the current span is in the trace `extracted` continues (and no problem needs
+/// recording): the context was extracted and continued by an outer layer already.
+fn continued_here(extracted: &crate::propagation::Extracted) -> bool {
+    let Some(remote) = extracted.remote_parent() else {
+        return false;
+    };
+    extracted.problems().is_empty()
+        && Context::map_current(|cx| {
+            let current = cx.span().span_context().clone();
+            current.is_valid() && current.trace_id() == remote.trace_id()
+        })
 }
 
 /// The span of one call, ended exactly once: by [`Call::finish`], by a panic inside
@@ -134,7 +150,7 @@ impl Call {
     }
 
     /// Starts a span of any name, kind and initial attributes (the integrations' spans).
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "axum", feature = "tracing")), allow(dead_code))]
     pub(crate) fn begin(
         name: Cow<'static, str>,
         kind: SpanKind,
@@ -164,6 +180,14 @@ impl Call {
                 Context::map_current(|parent_cx| Self::begin_under(route, origin, parent_cx, None))
             }
             Parent::Root => Self::begin_under(route, origin, &Context::new(), None),
+            #[cfg(feature = "tracing")]
+            Parent::Context(cx) => Self::begin_under(route, origin, &cx, None),
+            // The request's context already continued here (an outer layer extracted the
+            // same headers, and its span is current): nest under that span rather than
+            // beside it.
+            Parent::Remote(Some(extracted)) if continued_here(&extracted) => {
+                Context::map_current(|parent_cx| Self::begin_under(route, origin, parent_cx, None))
+            }
             Parent::Remote(Some(extracted)) => {
                 let problems =
                     (!extracted.problems().is_empty()).then(|| extracted.problems().to_vec());
@@ -309,6 +333,19 @@ impl Call {
     /// takes the policy's lock), then the same for every capture of the call.
     fn policy(&self) -> &Arc<Policy> {
         self.policy.get_or_init(crate::redact::policy)
+    }
+
+    /// The context holding this call's span.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// A field's value made safe by this call's policy (see
+    /// [`safe_value`](crate::integrations::tracing::safe_value)).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn field_value(&self, key: &str, value: Value) -> Value {
+        crate::integrations::tracing::safe_value(self.policy(), key, value)
     }
 
     /// An empty input object for this call's arguments, under its policy.

@@ -73,6 +73,8 @@ pub use trace_wide::TraceAttributes;
 pub use integrations::axum;
 #[cfg(feature = "reqwest")]
 pub use integrations::reqwest;
+#[cfg(feature = "tracing")]
+pub use integrations::tracing;
 pub use stream::{
     set_stream_output_limit, stream_output_limit, Accumulate, StreamOutput,
     DEFAULT_STREAM_OUTPUT_LIMIT,

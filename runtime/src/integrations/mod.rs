@@ -4,3 +4,5 @@
 pub mod axum;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "tracing")]
+pub mod tracing;
