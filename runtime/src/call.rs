@@ -341,11 +341,10 @@ impl Call {
         &self.cx
     }
 
-    /// A field's value made safe by this call's policy (see
-    /// [`safe_value`](crate::integrations::tracing::safe_value)).
+    /// A field's value made safe by this call's policy.
     #[cfg(feature = "tracing")]
     pub(crate) fn field_value(&self, key: &str, value: Value) -> Value {
-        crate::integrations::tracing::safe_value(self.policy(), key, value)
+        crate::log_event::safe_value(self.policy(), key, value)
     }
 
     /// An empty input object for this call's arguments, under its policy.

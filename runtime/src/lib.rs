@@ -39,6 +39,8 @@ pub mod export;
 mod instrument;
 mod integrations;
 mod llm;
+#[cfg(any(feature = "tracing", feature = "log"))]
+mod log_event;
 mod observation;
 mod pipeline;
 pub mod propagation;
@@ -71,6 +73,8 @@ pub use trace_wide::TraceAttributes;
 
 #[cfg(feature = "axum")]
 pub use integrations::axum;
+#[cfg(feature = "log")]
+pub use integrations::log;
 #[cfg(feature = "reqwest")]
 pub use integrations::reqwest;
 #[cfg(feature = "tracing")]

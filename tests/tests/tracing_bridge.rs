@@ -15,7 +15,7 @@ use opentelemetry::trace::{SpanKind, TraceId};
 use opentelemetry_sdk::trace::SpanData;
 use traced::traced;
 use traced_tests::{attr_str, Trace};
-use tracing::instrument;
+use tracing::{instrument, Instrument as _};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// What the fmt layer wrote.
@@ -70,7 +70,11 @@ async fn handler(headers: HeaderMap, body: String) -> String {
     let spawned = traced::spawn(owned_step(body.clone(), 3))
         .await
         .unwrap_or_default();
-    format!("{a}{b}{spawned}")
+    // A plain tokio task carrying a tracing span (tracing's `Instrument`).
+    let task = tokio::spawn(owned_step(body.clone(), 4).instrument(tracing::info_span!("task")))
+        .await
+        .unwrap_or_default();
+    format!("{a}{b}{spawned}{task}")
 }
 
 #[instrument(fields(api_key = "sk-live-123", part))]
@@ -151,10 +155,10 @@ async fn an_axum_service_using_tracing_makes_one_trace() {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.text().await.expect("body"), "x1x2x3");
+    assert_eq!(response.text().await.expect("body"), "x1x2x3x4");
 
     let trace_id = TraceId::from_hex("7bf92f3577b34da6a3ce929d0e0e4736").expect("hex");
-    let trace = wait_for(trace_id, 9).await;
+    let trace = wait_for(trace_id, 12).await;
     // Our server span, then tower-http's request span, then the handler: one chain.
     let server = trace.span("POST /run");
     assert_eq!(server.span_kind, SpanKind::Server);
@@ -164,17 +168,17 @@ async fn an_axum_service_using_tracing_makes_one_trace() {
     );
     assert_eq!(trace.parent_name("request").as_deref(), Some("POST /run"));
     assert_eq!(trace.parent_name("handler").as_deref(), Some("request"));
-    // Every instrumented step is the handler's child (under join! and in a spawned
-    // task), and each leaf the child of its step.
+    // Every instrumented step is the handler's child (under join! and in a task spawned
+    // with traced::spawn), or the child of the `task` span tokio::spawn carried; each leaf
+    // the child of its step.
+    assert_eq!(trace.parent_name("task").as_deref(), Some("handler"));
     let steps = trace.all("step");
-    assert_eq!(steps.len(), 3, "{:?}", trace.names());
+    assert_eq!(steps.len(), 4, "{:?}", trace.names());
     for step in &steps {
-        assert_eq!(
-            trace
-                .by_id(step.parent_span_id)
-                .map(|p| p.name.to_string())
-                .as_deref(),
-            Some("handler")
+        let parent = trace.by_id(step.parent_span_id).map(|p| p.name.to_string());
+        assert!(
+            matches!(parent.as_deref(), Some("handler" | "task")),
+            "{parent:?}"
         );
         assert_eq!(
             attr_str(step, "api_key").as_deref(),

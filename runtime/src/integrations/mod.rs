@@ -2,6 +2,8 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "log")]
+pub mod log;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 #[cfg(feature = "tracing")]

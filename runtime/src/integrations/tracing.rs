@@ -35,13 +35,13 @@ use std::fmt;
 use ::tracing::field::{Field, Visit};
 use ::tracing::{span, Event, Level, Metadata, Subscriber};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
-use opentelemetry::{Context, ContextGuard, KeyValue, Value};
+use opentelemetry::{ContextGuard, KeyValue, Value};
 use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::attributes as attr;
 use crate::call::{Call, Parent};
-use crate::current::ObservationLevel;
+use crate::log_event::{record_on_current_span, LogRecord};
 
 /// The layer: `tracing_subscriber::registry().with(traced::tracing::layer())`.
 ///
@@ -227,44 +227,17 @@ where
         if *meta.level() > self.events {
             return;
         }
-        Context::map_current(|cx| {
-            let span = cx.span();
-            if !span.is_recording() {
-                return;
-            }
-            let policy = crate::redact::policy();
+        let record = LogRecord {
+            level: meta.level().as_str(),
+            target: meta.target(),
+            file: meta.file(),
+            line: meta.line(),
+            error_sets_status: self.error_status,
+        };
+        record_on_current_span(&record, || {
             let mut fields = EventFields::default();
             event.record(&mut fields);
-            let message = fields
-                .message
-                .take()
-                .map(|m| crate::bounded::cut(&m, policy.max_bytes))
-                .unwrap_or_else(|| meta.name().to_owned());
-            let mut attributes = vec![
-                KeyValue::new("level", meta.level().as_str()),
-                KeyValue::new("target", meta.target().to_owned()),
-            ];
-            attributes.extend(location(meta));
-            attributes.extend(
-                fields
-                    .values
-                    .into_iter()
-                    .map(|(key, value)| KeyValue::new(key, safe_value(&policy, key, value))),
-            );
-            if *meta.level() == Level::ERROR {
-                span.set_attribute(KeyValue::new(
-                    attr::LANGFUSE_OBSERVATION_LEVEL,
-                    ObservationLevel::Error.as_str(),
-                ));
-                span.set_attribute(KeyValue::new(
-                    attr::LANGFUSE_OBSERVATION_STATUS_MESSAGE,
-                    message.clone(),
-                ));
-                if self.error_status {
-                    span.set_status(Status::error(message.clone()));
-                }
-            }
-            span.add_event(message, attributes);
+            (fields.message, fields.values)
         });
     }
 }
@@ -415,18 +388,6 @@ impl Visit for EventFields {
         } else {
             self.values.push((field.name(), Value::from(text)));
         }
-    }
-}
-
-/// A field's value made safe: secret-named fields masked, secrets inside `Debug` text
-/// masked, text cut to the limit.
-pub(crate) fn safe_value(policy: &crate::redact::Policy, key: &str, value: Value) -> Value {
-    match value {
-        Value::String(text) => {
-            let text = policy.redact_debug(text.to_string());
-            policy.field_value(key, Value::from(text))
-        }
-        other => policy.field_value(key, other),
     }
 }
 
