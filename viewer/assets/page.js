@@ -57,8 +57,9 @@
     if (s.events.length) {
       var events = el('div');
       s.events.forEach(function (e) {
-        var box = el('div', 'event' + (e.name === 'exception' ? ' exception' : ''));
+        var box = el('div', 'event' + (e.name === 'exception' || e.level === 'ERROR' ? ' exception' : e.level === 'WARN' ? ' warn' : ''));
         var head = el('div');
+        if (e.level) head.appendChild(el('span', 'level level-' + e.level.toLowerCase(), e.level));
         head.appendChild(el('b', null, e.name));
         head.appendChild(el('span', 'at', e.at));
         box.appendChild(head);

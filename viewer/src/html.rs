@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use traced::export::{Attribute, SpanRecord};
+use traced::export::{Attribute, EventRecord, SpanRecord};
 
 /// How many traces are shown unfolded; older ones start folded (one click opens them).
 const OPEN_TRACES: usize = 10;
@@ -326,6 +326,8 @@ struct SpanView<'a> {
 #[derive(Serialize)]
 struct EventView<'a> {
     name: &'a str,
+    /// `ERROR`, `WARN`, `INFO`, `DEBUG`, `TRACE` for a log event; empty otherwise.
+    level: String,
     at: String,
     attributes: Vec<(&'a str, String)>,
 }
@@ -365,15 +367,22 @@ impl<'a> SpanView<'a> {
             input: span.attribute("input.value").map(|v| pretty_json(&v)),
             output: span.attribute("output.value").map(|v| pretty_json(&v)),
             attributes: pairs(&span.attributes),
-            events: span
-                .events
-                .iter()
-                .map(|event| EventView {
-                    name: &event.name,
-                    at: offset(event.time_unix_nano, span.start_time_unix_nano),
-                    attributes: pairs(&event.attributes),
-                })
-                .collect(),
+            events: {
+                let mut events: Vec<&EventRecord> = span.events.iter().collect();
+                events.sort_by_key(|e| e.time_unix_nano);
+                events
+            }
+            .into_iter()
+            .map(|event| EventView {
+                name: &event.name,
+                level: match crate::tree::event_line(event).0.as_str() {
+                    "event" => String::new(),
+                    level => level.to_owned(),
+                },
+                at: offset(event.time_unix_nano, span.start_time_unix_nano),
+                attributes: pairs(&event.attributes),
+            })
+            .collect(),
             links: span
                 .links
                 .iter()

@@ -225,3 +225,39 @@ fn helpers_format_for_people() {
     assert_eq!(pretty_json("plain {text"), "plain {text");
     assert_eq!(pretty_json("{broken"), "{broken");
 }
+
+fn log_event(at: u64, level: &str, text: &str) -> EventRecord {
+    EventRecord {
+        time_unix_nano: at,
+        name: text.into(),
+        attributes: vec![Attribute {
+            key: "level".into(),
+            value: AnyValue::StringValue(level.into()),
+        }],
+    }
+}
+
+#[test]
+fn log_events_show_in_time_order_with_their_level() {
+    let t = "5bf92f3577b34da6a3ce929d0e0e4736";
+    let mut step = span(t, "c000000000000001", "", "step", "svc");
+    let start = step.start_time_unix_nano;
+    // Recorded out of order (two threads, say): shown in time order.
+    step.events
+        .push(log_event(start + 3_000_000, "WARN", "careful"));
+    step.events
+        .push(log_event(start + 1_000_000, "INFO", "starting"));
+    let tree = crate::tree::render_trace(&[step.clone()], t);
+    let starting = tree.find("· +1.0 ms INFO starting").expect("info line");
+    let careful = tree.find("· +3.0 ms WARN careful").expect("warn line");
+    assert!(starting < careful, "{tree}");
+
+    let page = render_html(&[step]);
+    let at_info = page
+        .find(r#""level":"INFO""#)
+        .expect("level in the page data");
+    let at_warn = page
+        .find(r#""level":"WARN""#)
+        .expect("level in the page data");
+    assert!(at_info < at_warn);
+}

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
-use traced::export::SpanRecord;
+use traced::export::{EventRecord, SpanRecord};
 
 /// Every trace in `spans`, oldest first, each as a tree.
 ///
@@ -87,6 +87,22 @@ fn render_span(
             let _ = writeln!(out, "{pad}{label} {}", preview(&value, 60));
         }
     }
+    // The span's log events in time order, with their level (an exception is already
+    // said by the span's ERROR status).
+    let mut events: Vec<&EventRecord> = span
+        .events
+        .iter()
+        .filter(|e| e.name != "exception")
+        .collect();
+    events.sort_by_key(|e| e.time_unix_nano);
+    for event in events {
+        let at = event
+            .time_unix_nano
+            .saturating_sub(span.start_time_unix_nano) as f64
+            / 1e6;
+        let (label, text) = event_line(event);
+        let _ = writeln!(out, "{pad}· +{at:.1} ms {label} {}", preview(&text, 60));
+    }
     let mut children: Vec<&SpanRecord> = all
         .iter()
         .copied()
@@ -96,6 +112,17 @@ fn render_span(
     for child in children {
         render_span(child, all, depth + 1, service_width, false, out);
     }
+}
+
+/// How an event reads: its level (`ERROR`, `WARN`... for a log, else `event`) and its
+/// text (its name).
+pub(crate) fn event_line(event: &EventRecord) -> (String, String) {
+    let level = event
+        .attributes
+        .iter()
+        .find(|a| a.key == "level")
+        .map_or_else(|| "event".to_owned(), |a| a.value.to_text());
+    (level, event.name.clone())
 }
 
 /// The first `max` characters of `text` on one line, with `…` when cut.
