@@ -40,7 +40,7 @@ fn chat(prompt: String) -> impl Stream<Item = ChatChunk> {
         let input_tokens = prompt.split_whitespace().count() as u64;
         yield ChatChunk {
             delta: String::new(),
-            usage: Some(Usage { input_tokens, output_tokens: tokens.len() as u64 }),
+            usage: Some(Usage::new(input_tokens, tokens.len() as u64)),
         };
     }
 }

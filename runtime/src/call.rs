@@ -55,6 +55,18 @@ pub enum Parent {
     Context(Context),
 }
 
+/// Attributes made safe by `policy`: secret keys masked (also inside JSON values), text
+/// cut to the limit.
+pub(crate) fn safe(policy: &Policy, attributes: Vec<KeyValue>) -> Vec<KeyValue> {
+    attributes
+        .into_iter()
+        .map(|kv| {
+            let value = policy.field_value(kv.key.as_str(), kv.value);
+            KeyValue::new(kv.key, value)
+        })
+        .collect()
+}
+
 /// Whether the current span is in the trace `extracted` continues (and no problem needs
 /// recording): the context was extracted and continued by an outer layer already.
 fn continued_here(extracted: &crate::propagation::Extracted) -> bool {
@@ -353,9 +365,13 @@ impl Call {
     }
 
     /// Records the arguments as `input.value` (secrets masked, size limited).
-    pub fn record_input(&self, input: InputObject) {
+    pub fn record_input(&self, mut input: InputObject) {
         let span = self.cx.span();
         let policy = input.policy().clone();
+        let extra = std::mem::take(&mut input.extra);
+        if !extra.is_empty() {
+            span.set_attributes(safe(&policy, extra));
+        }
         span.set_attributes(policy.captured_attributes(
             attr::INPUT_VALUE,
             input.finish(),
@@ -475,6 +491,10 @@ impl Call {
                 };
                 span.set_attributes(self.captured_output_attributes(captured, mime));
             }
+        }
+        let extra = std::mem::take(&mut recorder.output.extra);
+        if !extra.is_empty() && !self.user_set.contains(UserSet::OUTPUT) {
+            span.set_attributes(safe(self.policy(), extra));
         }
         if !recorder.attributes.is_empty() {
             span.set_attributes(recorder.attributes);

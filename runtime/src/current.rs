@@ -34,6 +34,8 @@ pub(crate) mod frames {
     struct Frame {
         span_id: SpanId,
         user_set: UserSet,
+        /// The model the user named on this span (for pricing its usage).
+        model: Option<String>,
     }
 
     thread_local! {
@@ -47,6 +49,7 @@ pub(crate) mod frames {
             frames.borrow_mut().push(Frame {
                 span_id,
                 user_set: initial,
+                model: None,
             })
         });
         FrameGuard { user_set }
@@ -63,6 +66,35 @@ pub(crate) mod frames {
                 *self.user_set = frame.user_set;
             }
         }
+    }
+
+    /// Remembers the model named on the innermost frame of `span_id`.
+    pub(crate) fn set_model(span_id: SpanId, model: &str) {
+        let _ = FRAMES.try_with(|frames| {
+            if let Some(frame) = frames
+                .borrow_mut()
+                .iter_mut()
+                .rev()
+                .find(|frame| frame.span_id == span_id)
+            {
+                frame.model = Some(model.to_owned());
+            }
+        });
+    }
+
+    /// The model named on the innermost frame of `span_id`.
+    pub(crate) fn model(span_id: SpanId) -> Option<String> {
+        FRAMES
+            .try_with(|frames| {
+                frames
+                    .borrow()
+                    .iter()
+                    .rev()
+                    .find(|frame| frame.span_id == span_id)
+                    .and_then(|frame| frame.model.clone())
+            })
+            .ok()
+            .flatten()
     }
 
     /// Marks `what` as set by the user on the innermost frame of `span_id`.
@@ -196,21 +228,136 @@ impl CurrentSpan {
     pub fn set_model(&self, model: impl Into<String>) {
         if self.is_recording() {
             let model = model.into();
+            frames::set_model(self.raw_span_id(), &model);
             let span = self.cx.span();
             span.set_attribute(KeyValue::new(llm::OPENINFERENCE_MODEL, model.clone()));
             span.set_attribute(KeyValue::new(llm::REQUEST_MODEL, model));
         }
     }
 
-    /// Records the tokens a generation used (`gen_ai.usage.*`, and `llm.token_count.*`
-    /// for OpenInference). A traced stream whose chunks carry usage keeps this one.
+    /// Records the provider (`gen_ai.provider.name`, `gen_ai.system`: `openai`,
+    /// `anthropic`, `aws.bedrock`...) and the operation (`gen_ai.operation.name = chat`).
     ///
     /// ```
-    /// traced::current_span().set_usage(traced::Usage { input_tokens: 12, output_tokens: 30 });
+    /// traced::current_span().set_provider("openai");
+    /// ```
+    pub fn set_provider(&self, provider: impl Into<String>) {
+        if self.is_recording() {
+            let provider = provider.into();
+            self.cx.span().set_attributes([
+                KeyValue::new("gen_ai.operation.name", "chat"),
+                KeyValue::new("gen_ai.provider.name", provider.clone()),
+                KeyValue::new("gen_ai.system", provider),
+            ]);
+        }
+    }
+
+    /// Records the request's parameters (`gen_ai.request.*`, Langfuse's
+    /// `model.parameters`, the tool definitions).
+    ///
+    /// ```
+    /// let parameters = traced::genai::RequestParameters { temperature: Some(0.0), ..Default::default() };
+    /// traced::current_span().set_request_parameters(&parameters);
+    /// ```
+    pub fn set_request_parameters(&self, parameters: &crate::genai::RequestParameters) {
+        if self.is_recording() {
+            self.set_safe(crate::genai::parameter_attributes(parameters));
+        }
+    }
+
+    /// Records the messages sent to the model, and its system instructions if any, in
+    /// GenAI's structured form and in OpenAI's chat form (see [`crate::genai`]).
+    ///
+    /// ```
+    /// use traced::genai::Message;
+    /// traced::current_span().set_input_messages(Some("be brief"), &[Message::text("user", "hi")]);
+    /// ```
+    pub fn set_input_messages(
+        &self,
+        system_instructions: Option<&str>,
+        messages: &[crate::genai::Message],
+    ) {
+        if self.is_recording() {
+            let mut attributes = Vec::new();
+            if let Some(system) = system_instructions {
+                attributes.push(KeyValue::new(
+                    "gen_ai.system_instructions",
+                    serde_json::json!([{"type": "text", "content": system}]).to_string(),
+                ));
+            }
+            attributes.extend(crate::genai::input_attributes(
+                messages,
+                system_instructions,
+                &[],
+            ));
+            self.set_safe(attributes);
+        }
+    }
+
+    /// Records the model's reply: its messages (with their finish reasons), and the
+    /// response's id and model when given.
+    ///
+    /// ```
+    /// use traced::genai::Message;
+    /// traced::current_span().set_output_messages(
+    ///     Some("chatcmpl-1"),
+    ///     Some("gpt-4o-2024-08-06"),
+    ///     &[Message::text("assistant", "hello").finish_reason("stop")],
+    /// );
+    /// ```
+    pub fn set_output_messages(
+        &self,
+        response_id: Option<&str>,
+        response_model: Option<&str>,
+        messages: &[crate::genai::Message],
+    ) {
+        if self.is_recording() {
+            if let Some(model) = response_model {
+                frames::set_model(self.raw_span_id(), model);
+            }
+            self.set_safe(crate::genai::response_attributes(
+                response_id,
+                response_model,
+                messages,
+            ));
+            frames::mark(self.raw_span_id(), frames::UserSet::OUTPUT);
+        }
+    }
+
+    /// Records what the generation cost (`gen_ai.usage.cost`, Langfuse's
+    /// `cost_details`), when it is known better than from `Config::model_price`.
+    ///
+    /// ```
+    /// traced::current_span().set_cost(traced::genai::Cost { input: 0.01, output: 0.02, total: 0.03 });
+    /// ```
+    pub fn set_cost(&self, cost: crate::genai::Cost) {
+        if self.is_recording() {
+            self.cx.span().set_attributes(cost.attributes());
+        }
+    }
+
+    /// Sets attributes made safe by the policy (secret keys masked, cut to the limit).
+    fn set_safe(&self, attributes: Vec<KeyValue>) {
+        let policy = crate::redact::policy();
+        self.cx
+            .span()
+            .set_attributes(crate::call::safe(&policy, attributes));
+    }
+
+    /// Records the tokens a generation used (`gen_ai.usage.*`, `llm.token_count.*` for
+    /// OpenInference, Langfuse's `usage_details`), and, when a price is configured for
+    /// the model named on this span (`Config::model_price`), its cost. A traced stream
+    /// whose chunks carry usage keeps this one.
+    ///
+    /// ```
+    /// traced::current_span().set_usage(traced::Usage::new(12, 30));
     /// ```
     pub fn set_usage(&self, usage: Usage) {
         if self.is_recording() {
-            self.cx.span().set_attributes(usage.attributes());
+            let span = self.cx.span();
+            span.set_attributes(usage.attributes());
+            let model = frames::model(self.raw_span_id());
+            span.set_attributes(crate::genai::cost_attributes(model.as_deref(), &usage));
             frames::mark(self.raw_span_id(), frames::UserSet::USAGE);
         }
     }

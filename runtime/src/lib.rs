@@ -36,12 +36,15 @@ mod contain;
 mod current;
 mod error_chain;
 pub mod export;
+pub mod genai;
 mod instrument;
 mod integrations;
 mod llm;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod log_event;
 mod observation;
+#[cfg(feature = "async-openai")]
+mod openai_wire;
 mod pipeline;
 pub mod propagation;
 mod redact;
@@ -75,6 +78,8 @@ pub use trace_wide::TraceAttributes;
 pub use integrations::axum;
 #[cfg(feature = "log")]
 pub use integrations::log;
+#[cfg(feature = "async-openai")]
+pub use integrations::openai;
 #[cfg(feature = "reqwest")]
 pub use integrations::reqwest;
 #[cfg(feature = "tracing")]

@@ -72,6 +72,8 @@ pub(crate) struct Policy {
     pub(crate) blob_dir: Option<std::path::PathBuf>,
     /// Baggage keys kept from an untrusted inbound context.
     pub(crate) untrusted_baggage_keys: Vec<String>,
+    /// Prices per model, for the cost of generations (`Config::model_price`).
+    pub(crate) prices: Vec<(String, crate::genai::ModelPrice)>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -125,6 +127,7 @@ impl Policy {
             mask: None,
             blob_dir: None,
             untrusted_baggage_keys: Vec::new(),
+            prices: Vec::new(),
         }
     }
 

@@ -197,10 +197,7 @@ fn chat_chunks() -> Vec<ChatChunk> {
         },
         ChatChunk {
             delta: "",
-            usage: Some(Usage {
-                input_tokens: 9,
-                output_tokens: 2,
-            }),
+            usage: Some(Usage::new(9, 2)),
         },
     ]
 }
@@ -247,7 +244,7 @@ fn usage_set_by_hand() -> impl Stream<Item = ChatChunk> {
         for chunk in chat_chunks() {
             yield chunk;
         }
-        traced::current_span().set_usage(Usage { input_tokens: 100, output_tokens: 200 });
+        traced::current_span().set_usage(Usage::new(100, 200));
     }
 }
 

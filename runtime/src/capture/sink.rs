@@ -23,6 +23,11 @@ pub trait ValueSink {
     fn serialize<T: Serialize + ?Sized>(&mut self, value: &T);
     fn debug<T: Debug + ?Sized>(&mut self, value: &T);
     fn type_name(&mut self, name: &'static str);
+    /// Attributes a value's type knows how to say beside its JSON (an LLM request's
+    /// model and messages, say); set on the span with the value.
+    fn attributes(&mut self, attributes: Vec<opentelemetry::KeyValue>) {
+        let _ = attributes;
+    }
 }
 
 /// How many bytes a capture may write under `policy`: the attribute limit, or all of it
@@ -54,6 +59,8 @@ pub struct InputObject {
     /// The argument being written has a secret name: its value is masked.
     masked: bool,
     failures: Vec<String>,
+    /// Attributes the values' types added ([`ValueSink::attributes`]).
+    pub(crate) extra: Vec<opentelemetry::KeyValue>,
 }
 
 impl Default for InputObject {
@@ -78,6 +85,7 @@ impl InputObject {
             cut: false,
             masked: false,
             failures: Vec::new(),
+            extra: Vec::new(),
         }
     }
 
@@ -152,6 +160,10 @@ impl InputObject {
 }
 
 impl ValueSink for InputObject {
+    fn attributes(&mut self, attributes: Vec<opentelemetry::KeyValue>) {
+        self.extra.extend(attributes);
+    }
+
     fn serialize<T: Serialize + ?Sized>(&mut self, value: &T) {
         if self.cut || self.write_masked() {
             return;
@@ -232,6 +244,8 @@ pub struct OutputValue {
     pub(crate) cut: bool,
     /// What panicked while the value was captured.
     pub(crate) failure: Option<String>,
+    /// Attributes the value's type added ([`ValueSink::attributes`]).
+    pub(crate) extra: Vec<opentelemetry::KeyValue>,
 }
 
 impl OutputValue {
@@ -249,6 +263,10 @@ impl OutputValue {
 }
 
 impl ValueSink for OutputValue {
+    fn attributes(&mut self, attributes: Vec<opentelemetry::KeyValue>) {
+        self.extra.extend(attributes);
+    }
+
     fn serialize<T: Serialize + ?Sized>(&mut self, value: &T) {
         if std::any::type_name::<T>() == "()" {
             // A function that returns nothing has no output worth a line.

@@ -4,6 +4,8 @@
 pub mod axum;
 #[cfg(feature = "log")]
 pub mod log;
+#[cfg(feature = "async-openai")]
+pub mod openai;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 #[cfg(feature = "tracing")]

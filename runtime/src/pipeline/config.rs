@@ -59,6 +59,7 @@ pub struct Config {
     pub(crate) blob_dir: Option<PathBuf>,
     pub(crate) untrusted_baggage_keys: Vec<String>,
     pub(crate) langsmith_runs: Option<bool>,
+    pub(crate) prices: Vec<(String, crate::genai::ModelPrice)>,
 }
 
 impl Default for Config {
@@ -103,6 +104,7 @@ impl Config {
             blob_dir: None,
             untrusted_baggage_keys: Vec::new(),
             langsmith_runs: None,
+            prices: Vec::new(),
         }
     }
 
@@ -465,6 +467,29 @@ impl Config {
         self
     }
 
+    /// The price of a model, so that generations record their cost (`gen_ai.usage.cost`,
+    /// Langfuse's `cost_details`) from their usage. A generation is priced by its model's
+    /// own entry, else by the longest configured name its model starts with (`gpt-4o`
+    /// prices `gpt-4o-2024-08-06`). There is no built-in price list: prices change.
+    ///
+    /// ```
+    /// use traced::genai::ModelPrice;
+    /// let config = traced::Config::new()
+    ///     .model_price("gpt-4o", ModelPrice::per_million(2.50, 10.00).cache_read(1.25))
+    ///     .model_price("gpt-4o-mini", ModelPrice::per_million(0.15, 0.60));
+    /// # drop(config);
+    /// ```
+    pub fn model_price(
+        mut self,
+        model: impl Into<String>,
+        price: crate::genai::ModelPrice,
+    ) -> Self {
+        let model = model.into();
+        self.prices.retain(|(name, _)| *name != model);
+        self.prices.push((model, price));
+        self
+    }
+
     /// Whether a span that begins a trace begins a LangSmith trace too, so its spans carry
     /// the `langsmith.*` run ids and `inject` writes `langsmith-trace` (see
     /// [`propagation::langsmith`](crate::propagation::langsmith)). On by default when a
@@ -511,6 +536,7 @@ impl Config {
         policy.mask = self.mask.clone();
         policy.blob_dir = self.blob_dir.clone();
         policy.untrusted_baggage_keys = self.untrusted_baggage_keys.clone();
+        policy.prices = self.prices.clone();
         policy
     }
 

@@ -59,10 +59,10 @@ pub fn stream_output_limit() -> usize {
 ///
 /// let mut output = StreamOutput::with_limit(1024);
 /// Chunk { delta: "Hel".into(), usage: None }.accumulate(&mut output);
-/// Chunk { delta: "lo".into(), usage: Some(Usage { input_tokens: 3, output_tokens: 2 }) }
+/// Chunk { delta: "lo".into(), usage: Some(Usage::new(3, 2)) }
 ///     .accumulate(&mut output);
 /// assert_eq!(output.text(), "Hello");
-/// assert_eq!(output.usage(), Some(Usage { input_tokens: 3, output_tokens: 2 }));
+/// assert_eq!(output.usage(), Some(Usage::new(3, 2)));
 /// ```
 pub trait Accumulate {
     /// Adds this chunk to `output`.
@@ -136,6 +136,9 @@ pub struct StreamOutput {
     usage: Option<Usage>,
     response_model: Option<String>,
     errors: Vec<ErrorReport>,
+    /// An LLM reply put together from its chunks (OpenAI's chat completions chunks).
+    #[cfg(feature = "async-openai")]
+    pub(crate) reply: Option<Box<crate::genai::StreamedReply>>,
 }
 
 impl Default for StreamOutput {
@@ -161,6 +164,8 @@ impl StreamOutput {
             usage: None,
             response_model: None,
             errors: Vec::new(),
+            #[cfg(feature = "async-openai")]
+            reply: None,
         }
     }
 
@@ -260,7 +265,7 @@ impl StreamOutput {
     ///
     /// ```
     /// let mut output = traced::StreamOutput::default();
-    /// output.set_usage(traced::Usage { input_tokens: 1, output_tokens: 2 });
+    /// output.set_usage(traced::Usage::new(1, 2));
     /// assert_eq!(output.usage().map(|u| u.total_tokens()), Some(3));
     /// ```
     pub fn set_usage(&mut self, usage: Usage) {

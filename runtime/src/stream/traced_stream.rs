@@ -202,9 +202,25 @@ fn finish(call: &mut Call, output: &StreamOutput, totals: &Totals, cancelled: bo
         if let Some(model) = output.response_model() {
             attributes.push(KeyValue::new(llm::RESPONSE_MODEL, model.to_owned()));
         }
+        #[cfg_attr(not(feature = "async-openai"), allow(unused_mut))]
+        let mut priced_model = output.response_model().map(str::to_owned);
+        #[cfg(feature = "async-openai")]
+        if let Some(reply) = &output.reply {
+            if !call.user_set().contains(UserSet::OUTPUT) {
+                attributes.extend(crate::call::safe(
+                    &crate::redact::policy(),
+                    reply.attributes(),
+                ));
+            }
+            priced_model = priced_model.or_else(|| reply.model.clone());
+        }
         if let Some(usage) = output.usage() {
             if !call.user_set().contains(UserSet::USAGE) {
                 attributes.extend(usage.attributes());
+                attributes.extend(crate::genai::cost_attributes(
+                    priced_model.as_deref(),
+                    &usage,
+                ));
             }
         }
         call.set_attributes(attributes);
