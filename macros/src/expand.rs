@@ -93,7 +93,11 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
                 #private::Instrumented::new(__traced_call, #future, #record_output).await
             }
         }
-        Shape::Stream { is_async, boxed } => {
+        Shape::Stream {
+            is_async,
+            boxed,
+            fallible,
+        } => {
             let accumulate = accumulate_item(&options, result, &private);
             let fake_return = fake_return_edge(&sig.output, !boxed);
             let make = if is_async {
@@ -111,9 +115,34 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
             } else {
                 wrapped
             };
-            quote! {
-                let __traced_stream = #make;
-                #wrapped
+            if fallible {
+                // `Result<stream, E>`: the stream is traced; an `Err` is the call's error.
+                quote! {
+                    match #make {
+                        ::core::result::Result::Ok(__traced_stream) => ::core::result::Result::Ok(#wrapped),
+                        ::core::result::Result::Err(__traced_error) => {
+                            __traced_call.finish(
+                                &__traced_error,
+                                |__traced_recorder: &mut #private::Outcome, __traced_error| {
+                                    #[allow(unused_imports)]
+                                    use #private::{
+                                        ErrorAsRef as _, ErrorAsRefSendSync as _, ErrorDebug as _,
+                                        ErrorDisplay as _, ErrorStd as _, ErrorTypeName as _,
+                                    };
+                                    __traced_recorder.error(
+                                        (&&&&&&#private::ErrorProbe(__traced_error)).__traced_error(),
+                                    )
+                                },
+                            );
+                            ::core::result::Result::Err(__traced_error)
+                        }
+                    }
+                }
+            } else {
+                quote! {
+                    let __traced_stream = #make;
+                    #wrapped
+                }
             }
         }
     };

@@ -25,7 +25,28 @@ pub(crate) enum Shape {
         is_async: bool,
         /// The stream is handed back boxed (`Pin<Box<dyn Stream>>`, `BoxStream`).
         boxed: bool,
+        /// The stream comes in the `Ok` of a `Result` (`Result<impl Stream, E>`, as LLM
+        /// clients return theirs): an `Err` is recorded and ends the span at once.
+        fallible: bool,
     },
+}
+
+/// `T` of `Result<T, E>` (any path ending in `Result` with two type arguments).
+fn ok_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    let ok = types.next()?;
+    types.next().is_some().then_some(ok)
 }
 
 /// The shape of the function, checked against the `stream` and `reduce` options.
@@ -35,14 +56,28 @@ pub(crate) fn shape_of(
     reduce: Option<&Path>,
 ) -> syn::Result<Shape> {
     let is_async = sig.asyncness.is_some();
-    let stream = match &sig.output {
-        ReturnType::Type(_, ty) if is_impl_trait_of(ty, "Stream") => Some(false),
-        ReturnType::Type(_, ty) if is_boxed_dyn(ty, "Stream") => Some(true),
-        ReturnType::Type(_, ty) if stream_option.is_some() && is_named_stream(ty) => Some(true),
-        _ => None,
+    let stream_kind = |ty: &Type| {
+        if is_impl_trait_of(ty, "Stream") {
+            Some(false)
+        } else if is_boxed_dyn(ty, "Stream") || (stream_option.is_some() && is_named_stream(ty)) {
+            Some(true)
+        } else {
+            None
+        }
     };
-    if let Some(boxed) = stream {
-        return Ok(Shape::Stream { is_async, boxed });
+    let stream = match &sig.output {
+        ReturnType::Type(_, ty) => match stream_kind(ty) {
+            Some(boxed) => Some((boxed, false)),
+            None => ok_type(ty).and_then(stream_kind).map(|boxed| (boxed, true)),
+        },
+        ReturnType::Default => None,
+    };
+    if let Some((boxed, fallible)) = stream {
+        return Ok(Shape::Stream {
+            is_async,
+            boxed,
+            fallible,
+        });
     }
     if let Some(keyword) = stream_option {
         return Err(syn::Error::new(
@@ -99,12 +134,16 @@ fn is_boxed_dyn(ty: &Type, name: &str) -> bool {
     matches!(inner, Type::TraitObject(object) if bounds_name(object.bounds.iter(), name))
 }
 
-/// A boxed stream named by an alias such as `BoxStream<'a, T>` or `LocalBoxStream<'a, T>`.
+/// A boxed stream named by an alias such as `BoxStream<'a, T>`, `LocalBoxStream<'a, T>`,
+/// or one without parameters (async-openai's `ChatCompletionResponseStream`).
 fn is_named_stream(ty: &Type) -> bool {
     let Type::Path(path) = ty else { return false };
     path.path.segments.last().is_some_and(|segment| {
         segment.ident.to_string().ends_with("Stream")
-            && matches!(segment.arguments, PathArguments::AngleBracketed(_))
+            && matches!(
+                segment.arguments,
+                PathArguments::AngleBracketed(_) | PathArguments::None
+            )
     })
 }
 
@@ -149,19 +188,27 @@ pub(crate) fn result_type(sig: &Signature, shape: Shape) -> Option<Type> {
     let result = match shape {
         Shape::Sync | Shape::Async => Some(declared.clone()),
         Shape::ImplFuture | Shape::BoxedFuture => associated_type(declared, "Future", "Output"),
-        Shape::Stream { .. } => associated_type(declared, "Stream", "Item").or_else(|| {
-            // `BoxStream<'a, T>`: the last type argument.
-            let Type::Path(path) = declared else {
-                return None;
+        Shape::Stream { fallible, .. } => {
+            let declared = if fallible {
+                ok_type(declared)?
+            } else {
+                declared
             };
-            let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
-                return None;
-            };
-            args.args.iter().rev().find_map(|arg| match arg {
-                GenericArgument::Type(ty) => Some(ty.clone()),
-                _ => None,
+            associated_type(declared, "Stream", "Item").or_else(|| {
+                // `BoxStream<'a, T>`: the last type argument.
+                let Type::Path(path) = declared else {
+                    return None;
+                };
+                let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments
+                else {
+                    return None;
+                };
+                args.args.iter().rev().find_map(|arg| match arg {
+                    GenericArgument::Type(ty) => Some(ty.clone()),
+                    _ => None,
+                })
             })
-        }),
+        }
     };
     result.filter(|ty| !mentions_impl_trait(ty))
 }

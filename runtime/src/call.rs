@@ -55,14 +55,22 @@ pub enum Parent {
     Context(Context),
 }
 
-/// Attributes made safe by `policy`: secret keys masked (also inside JSON values), text
-/// cut to the limit.
+/// Attributes of our own schema (their keys are ours, their values may carry the user's
+/// data) made safe by `policy`: secrets inside JSON values masked, text cut to the limit.
 pub(crate) fn safe(policy: &Policy, attributes: Vec<KeyValue>) -> Vec<KeyValue> {
     attributes
         .into_iter()
-        .map(|kv| {
-            let value = policy.field_value(kv.key.as_str(), kv.value);
-            KeyValue::new(kv.key, value)
+        .map(|kv| match kv.value {
+            Value::String(text) => {
+                let text = text.to_string();
+                let text = if text.starts_with('{') || text.starts_with('[') {
+                    policy.redact_json(text)
+                } else {
+                    text
+                };
+                KeyValue::new(kv.key, crate::redact::limit(text, policy.max_bytes).0)
+            }
+            other => KeyValue::new(kv.key, other),
         })
         .collect()
 }

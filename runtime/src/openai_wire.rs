@@ -66,9 +66,21 @@ fn message(wire: &Value) -> Message {
     message
 }
 
+/// A parameter as the user wrote it: clients that hold it as an `f32` (async-openai does)
+/// serialise `0.2` as `0.20000000298023224`; a value an `f32` holds exactly is given back
+/// in the fewest digits that name that `f32`.
+fn shortest(value: f64) -> f64 {
+    let narrow = value as f32;
+    if f64::from(narrow) == value {
+        narrow.to_string().parse().unwrap_or(value)
+    } else {
+        value
+    }
+}
+
 /// The attributes of a chat completions request.
 pub(crate) fn request_attributes(request: &Value) -> Vec<KeyValue> {
-    let float = |key: &str| request.get(key).and_then(Value::as_f64);
+    let float = |key: &str| request.get(key).and_then(Value::as_f64).map(shortest);
     let stop_sequences = match request.get("stop") {
         Some(Value::String(one)) => vec![one.clone()],
         Some(Value::Array(many)) => many
@@ -243,6 +255,13 @@ impl StreamedReply {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn parameters_held_as_f32_read_as_written() {
+        assert_eq!(shortest(f64::from(0.2f32)), 0.2);
+        assert_eq!(shortest(0.2), 0.2);
+        assert_eq!(shortest(0.1 + 0.2), 0.1 + 0.2);
+    }
 
     #[test]
     fn tool_call_fragments_are_put_together() {
