@@ -283,6 +283,28 @@ def check_phoenix(args) -> int:
         )
         chunks = a.get("traced.stream.chunks")
         checks.check(is_int(chunks) and chunks > 0, "traced.stream.chunks is a positive integer", repr(chunks))
+        # The async-openai generation as Phoenix stores it: the chat's messages, the model
+        # asked for and the one that answered, the finish reason.
+        def message_text(prefix: str) -> str:
+            return " ".join(
+                str(v) for k, v in sorted(a.items()) if k.startswith(prefix) and k.endswith("content")
+            )
+        checks.check(
+            "Answer briefly" in message_text("llm.input_messages."),
+            "'tiny-llm.chat' has its input message as Phoenix's llm.input_messages",
+            f"llm.input_messages.*={message_text('llm.input_messages.')!r}",
+        )
+        checks.check(
+            STREAMED_TEXT in message_text("llm.output_messages."),
+            "'tiny-llm.chat' has the streamed reply as Phoenix's llm.output_messages",
+            f"llm.output_messages.*={message_text('llm.output_messages.')!r}",
+        )
+        checks.check(a.get("llm.model_name") == "tiny-llm-1", "llm.model_name is the model asked for", repr(a.get("llm.model_name")))
+        checks.check(
+            a.get("gen_ai.response.model") == "tiny-llm-1-2026-12",
+            "gen_ai.response.model is the model that answered",
+            repr(a.get("gen_ai.response.model")),
+        )
         checks.check(
             (chat or {}).get("status_code") != "ERROR" and (answer or {}).get("status_code") != "ERROR",
             "no span has status ERROR",

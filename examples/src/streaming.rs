@@ -1,64 +1,129 @@
-//! A streamed LLM reply, traced: a small model simulator streams tokens with realistic
-//! delays and a final chunk carrying usage; the text is printed as it arrives, then the
-//! span that was recorded, with its totals.
+//! A streamed LLM reply, traced: async-openai's client asks a small OpenAI-compatible
+//! model server (started here on 127.0.0.1; it "thinks", then streams tokens with
+//! realistic delays and a last chunk carrying the usage) and the text is printed as it
+//! arrives; then the span that was recorded, with its messages, tokens and totals.
+//!
+//! The traced generation is five lines (`chat` below): with no other code the span
+//! records the model asked for and the one that answered, the parameters, the messages,
+//! the reply put together from the deltas, the finish reason, the usage, time to first
+//! token, and its cost from the price given to `Config::model_price`.
 //!
 //! Run it with `cargo run -p traced-examples --bin streaming`.
 
-use std::time::Duration;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::types::chat::{
+    ChatCompletionRequestUserMessage, ChatCompletionResponseStream, ChatCompletionStreamOptions,
+    CreateChatCompletionRequest,
+};
+use async_openai::Client;
+use futures::StreamExt;
+use traced::traced;
 
-use futures::{Stream, StreamExt};
-use traced::{traced, Accumulate, StreamOutput, Usage};
-
-/// An OpenAI-style chunk: a piece of text, and on the last chunk the usage.
-#[derive(Debug, Clone)]
-struct ChatChunk {
-    delta: String,
-    usage: Option<Usage>,
-}
-
-impl Accumulate for ChatChunk {
-    fn accumulate(&self, output: &mut StreamOutput) {
-        output.push_text(&self.delta);
-        if let Some(usage) = self.usage {
-            output.set_usage(usage);
-        }
-    }
-}
-
-/// The model simulator: "thinks" before the first token, then streams one token at a time.
-#[traced(name = "tiny-llm.chat", as_type = "generation", fields(gen_ai.system = "simulator"))]
-fn chat(prompt: String) -> impl Stream<Item = ChatChunk> {
-    traced::current_span().set_model("tiny-llm-1");
-    let reply = "Streams end when they end, not when the function returns.";
-    async_stream::stream! {
-        tokio::time::sleep(Duration::from_millis(120)).await; // time to first token
-        let tokens: Vec<&str> = reply.split_inclusive(' ').collect();
-        for token in &tokens {
-            tokio::time::sleep(Duration::from_millis(15)).await;
-            yield ChatChunk { delta: (*token).to_owned(), usage: None };
-        }
-        let input_tokens = prompt.split_whitespace().count() as u64;
-        yield ChatChunk {
-            delta: String::new(),
-            usage: Some(Usage::new(input_tokens, tokens.len() as u64)),
-        };
-    }
+/// The generation: async-openai's streamed chat completion, traced.
+#[traced(name = "tiny-llm.chat", as_type = "generation", skip(client), stream)]
+async fn chat(
+    client: &Client<OpenAIConfig>,
+    request: CreateChatCompletionRequest,
+) -> Result<ChatCompletionResponseStream, OpenAIError> {
+    client.chat().create_stream(request).await
 }
 
 /// Answers with the streamed text; returns it with the trace id. Only the text is the
 /// span's output (`set_output` replaces the returned value).
-#[traced(name = "answer question")]
-async fn answer(question: &str) -> (String, String) {
-    let mut reply = std::pin::pin!(chat(format!("Answer briefly: {question}")));
+#[traced(name = "answer question", skip(client))]
+async fn answer(client: &Client<OpenAIConfig>, question: &str) -> (String, String) {
+    let request = CreateChatCompletionRequest {
+        model: "tiny-llm-1".into(),
+        messages: vec![ChatCompletionRequestUserMessage::from(format!(
+            "Answer briefly: {question}"
+        ))
+        .into()],
+        temperature: Some(0.0),
+        stream_options: Some(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            include_obfuscation: None,
+        }),
+        ..Default::default()
+    };
     let mut text = String::new();
-    while let Some(chunk) = reply.next().await {
-        print!("{}", chunk.delta);
-        let _ = std::io::Write::flush(&mut std::io::stdout());
-        text.push_str(&chunk.delta);
+    match chat(client, request).await {
+        Ok(mut reply) => {
+            while let Some(chunk) = reply.next().await {
+                let Ok(chunk) = chunk else { break };
+                for choice in chunk.choices {
+                    let delta = choice.delta.content.unwrap_or_default();
+                    print!("{delta}");
+                    let _ = std::io::Write::flush(&mut std::io::stdout());
+                    text.push_str(&delta);
+                }
+            }
+            println!("\n");
+        }
+        Err(error) => eprintln!("the model server failed: {error}"),
     }
-    println!("\n");
     traced::current_span().set_output(&text);
     (text, traced::current_trace_id().unwrap_or_default())
+}
+
+/// The model server: OpenAI's chat completions over server-sent events, on loopback.
+mod model_server {
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use axum::response::IntoResponse;
+    use serde_json::json;
+
+    const REPLY: &str = "Streams end when they end, not when the function returns.";
+
+    fn chunk(delta: serde_json::Value, finish: Option<&str>) -> String {
+        let chunk = json!({
+            "id": "chatcmpl-tiny-1", "object": "chat.completion.chunk", "created": 1764547200,
+            "model": "tiny-llm-1-2026-12", "usage": null,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        format!("data: {chunk}\n\n")
+    }
+
+    async fn completions(body: axum::body::Bytes) -> axum::response::Response {
+        let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let prompt_tokens = request["messages"].to_string().split_whitespace().count();
+        let tokens: Vec<String> = REPLY.split_inclusive(' ').map(str::to_owned).collect();
+        let events = async_stream::stream! {
+            tokio::time::sleep(Duration::from_millis(120)).await; // time to first token
+            yield Ok::<_, Infallible>(chunk(json!({"role": "assistant", "content": ""}), None));
+            for token in &tokens {
+                tokio::time::sleep(Duration::from_millis(15)).await;
+                yield Ok(chunk(json!({"content": token}), None));
+            }
+            yield Ok(chunk(json!({}), Some("stop")));
+            let usage = json!({
+                "id": "chatcmpl-tiny-1", "object": "chat.completion.chunk", "created": 1764547200,
+                "model": "tiny-llm-1-2026-12", "choices": [],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": tokens.len(),
+                          "total_tokens": prompt_tokens + tokens.len()},
+            });
+            yield Ok(format!("data: {usage}\n\ndata: [DONE]\n\n"));
+        };
+        (
+            [("content-type", "text/event-stream")],
+            axum::body::Body::from_stream(events),
+        )
+            .into_response()
+    }
+
+    /// Serves until the runtime stops; the address to send requests to.
+    pub async fn start() -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let app =
+            axum::Router::new().route("/v1/chat/completions", axum::routing::post(completions));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(addr)
+    }
 }
 
 fn main() {
@@ -76,11 +141,25 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         traced::Target::Embedded { dir } => Some(dir.clone()),
         _ => None,
     });
-    let guard = config.init()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+    let guard = config
+        .model_price(
+            "tiny-llm-1",
+            traced::genai::ModelPrice::per_million(0.10, 0.40),
+        )
+        .init()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
         .build()?;
-    let (_, trace_id) = runtime.block_on(answer("When does a traced stream's span end?"));
+    let (_, trace_id) = runtime.block_on(async {
+        let addr = model_server::start().await?;
+        let client = Client::with_config(
+            OpenAIConfig::new()
+                .with_api_base(format!("http://{addr}/v1"))
+                .with_api_key("not-needed-locally"),
+        );
+        Ok::<_, std::io::Error>(answer(&client, "When does a traced stream's span end?").await)
+    })?;
     println!("trace {trace_id}");
     guard.flush();
     let destinations = guard.destinations();
@@ -123,7 +202,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("\nattributes of `{}`:", span.name);
         for attribute in &span.attributes {
             if !attribute.key.starts_with("code.") && attribute.key != "output.value" {
-                println!("  {} = {}", attribute.key, attribute.value.to_text());
+                let value = attribute.value.to_text();
+                let value = match value.char_indices().nth(100) {
+                    Some((cut, _)) => format!("{}…", &value[..cut]),
+                    None => value,
+                };
+                println!("  {} = {value}", attribute.key);
             }
         }
     }
