@@ -29,6 +29,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "object-store")]
+mod blob_store;
 mod bounded;
 mod call;
 mod capture;
@@ -56,6 +58,8 @@ mod trace_wide;
 
 pub mod attributes;
 
+#[cfg(feature = "object-store")]
+pub use blob_store::{blob_stats, BlobStats};
 pub use capture::{AttributeValue, NEVER_CAPTURED_HEADERS};
 pub use current::{current_span, current_span_id, current_trace_id, CurrentSpan, ObservationLevel};
 pub use llm::Usage;

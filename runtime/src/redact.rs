@@ -70,6 +70,9 @@ pub(crate) struct Policy {
     pub(crate) max_bytes: usize,
     pub(crate) mask: Option<MaskFn>,
     pub(crate) blob_dir: Option<std::path::PathBuf>,
+    /// The object store of large values, when one is configured.
+    #[cfg(feature = "object-store")]
+    pub(crate) blob_store: Option<Arc<crate::blob_store::Uploader>>,
     /// Baggage keys kept from an untrusted inbound context.
     pub(crate) untrusted_baggage_keys: Vec<String>,
     /// Prices per model, for the cost of generations (`Config::model_price`).
@@ -126,6 +129,8 @@ impl Policy {
             max_bytes,
             mask: None,
             blob_dir: None,
+            #[cfg(feature = "object-store")]
+            blob_store: None,
             untrusted_baggage_keys: Vec::new(),
             prices: Vec::new(),
         }
@@ -364,6 +369,16 @@ pub(crate) fn limit(text: String, max: usize) -> (String, Option<usize>) {
 }
 
 impl Policy {
+    /// Whether values past the limit are kept whole somewhere (a blob directory or an
+    /// object store), so capture must write them whole before they are cut.
+    pub(crate) fn keeps_whole_values(&self) -> bool {
+        #[cfg(feature = "object-store")]
+        if self.blob_store.is_some() {
+            return true;
+        }
+        self.blob_dir.is_some()
+    }
+
     /// The attributes that carry `text` under `key`: the user's mask applied, the value cut
     /// to the size limit (then `traced.truncated.{key}` holds the original size), and, with
     /// a blob directory, the whole value written there (`traced.blob.{key}` holds the path).
@@ -415,13 +430,31 @@ impl Policy {
             attributes.extend(extra);
             return attributes;
         }
+        let name = format!(
+            "{:032x}-{:016x}-{}.txt",
+            span.trace_id(),
+            span.span_id(),
+            crate::export::file_safe(key)
+        );
+        #[cfg(feature = "object-store")]
+        if let Some(store) = &self.blob_store {
+            let (kept, original) = limit(text.clone(), self.max_bytes);
+            let url = store.offer(&name, text);
+            let mut attributes = vec![KeyValue::new(key, kept)];
+            if let Some(original) = original.filter(|_| !cut) {
+                attributes.push(KeyValue::new(
+                    format!("traced.truncated.{key}"),
+                    i64::try_from(original).unwrap_or(i64::MAX),
+                ));
+            }
+            if let Some(url) = url {
+                attributes.push(KeyValue::new(format!("traced.blob.{key}"), url));
+            }
+            attributes.extend(extra);
+            return attributes;
+        }
         let blob = self.blob_dir.as_ref().and_then(|dir| {
-            let path = dir.join(format!(
-                "{:032x}-{:016x}-{}.txt",
-                span.trace_id(),
-                span.span_id(),
-                crate::export::file_safe(key)
-            ));
+            let path = dir.join(&name);
             let written =
                 std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text.as_bytes()));
             match written {

@@ -33,7 +33,7 @@ pub trait ValueSink {
 /// How many bytes a capture may write under `policy`: the attribute limit, or all of it
 /// when values past the limit are kept whole in the blob directory.
 fn capture_room(policy: &Policy) -> usize {
-    if policy.blob_dir.is_some() {
+    if policy.keeps_whole_values() {
         usize::MAX
     } else {
         policy.max_bytes

@@ -57,6 +57,10 @@ pub struct Config {
     pub(crate) max_attribute_bytes: usize,
     pub(crate) mask: Option<crate::redact::MaskFn>,
     pub(crate) blob_dir: Option<PathBuf>,
+    /// The object store of large values (`s3://bucket/prefix`...), started by `init()`.
+    pub(crate) blob_store: Option<String>,
+    #[cfg(feature = "object-store")]
+    pub(crate) blob_uploader: Option<std::sync::Arc<crate::blob_store::Uploader>>,
     pub(crate) untrusted_baggage_keys: Vec<String>,
     pub(crate) langsmith_runs: Option<bool>,
     pub(crate) prices: Vec<(String, crate::genai::ModelPrice)>,
@@ -102,6 +106,9 @@ impl Config {
             max_attribute_bytes: crate::redact::DEFAULT_MAX_ATTRIBUTE_BYTES,
             mask: None,
             blob_dir: None,
+            blob_store: None,
+            #[cfg(feature = "object-store")]
+            blob_uploader: None,
             untrusted_baggage_keys: Vec::new(),
             langsmith_runs: None,
             prices: Vec::new(),
@@ -450,6 +457,24 @@ impl Config {
         self
     }
 
+    /// Keeps the whole of a value cut at the size limit in an object store:
+    /// `s3://bucket/prefix` (S3, MinIO, Alibaba OSS...), `gs://bucket/prefix` or
+    /// `az://container/prefix`, with the store's standard variables for credentials,
+    /// region and endpoint (`AWS_*`, `GOOGLE_*`, `AZURE_*`). The span records the object's
+    /// URL as `traced.blob.{key}` beside the cut value; uploads run on a thread of their
+    /// own, bounded in bytes and in number, and a failing store is counted
+    /// ([`blob_stats`](crate::blob_stats)) and told, never losing the span. Needs the
+    /// `object-store` feature; `TRACED_BLOB_URL` sets it from the environment.
+    ///
+    /// ```
+    /// let config = traced::Config::new().blob_store("s3://traces-large-values/prod");
+    /// # drop(config);
+    /// ```
+    pub fn blob_store(mut self, url: impl Into<String>) -> Self {
+        self.blob_store = Some(url.into());
+        self
+    }
+
     /// The baggage keys kept from an untrusted inbound context (`#[traced(extract,
     /// untrusted)]`, `TraceLayer::untrusted`); none by default. Langfuse's and
     /// LangSmith's members are read into ours first, so name ours: `user.id`,
@@ -535,6 +560,10 @@ impl Config {
         let mut policy = crate::redact::Policy::new(&self.secret_names, self.max_attribute_bytes);
         policy.mask = self.mask.clone();
         policy.blob_dir = self.blob_dir.clone();
+        #[cfg(feature = "object-store")]
+        {
+            policy.blob_store = self.blob_uploader.clone();
+        }
         policy.untrusted_baggage_keys = self.untrusted_baggage_keys.clone();
         policy.prices = self.prices.clone();
         policy

@@ -266,6 +266,9 @@ fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Config
             "true" | "1" | "on" | "yes"
         );
     }
+    if let Some(url) = value(&lookup, "TRACED_BLOB_URL") {
+        config.blob_store = Some(url);
+    }
     if let Some(text) = lookup("TRACED_NOTICES") {
         config.notices = !matches!(
             text.trim().to_ascii_lowercase().as_str(),

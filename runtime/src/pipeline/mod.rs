@@ -414,8 +414,25 @@ impl Config {
         Ok((members, destinations))
     }
 
-    fn init_inner(self) -> Result<Guard, InitError> {
+    fn init_inner(#[allow(unused_mut)] mut self) -> Result<Guard, InitError> {
         self.validate()?;
+        if let Some(url) = &self.blob_store {
+            #[cfg(feature = "object-store")]
+            {
+                let uploader = crate::blob_store::Uploader::start(url).map_err(|reason| {
+                    InitError::Exporter {
+                        destination: format!("the object store {url}"),
+                        source: reason.into(),
+                    }
+                })?;
+                self.blob_uploader = Some(Arc::new(uploader));
+            }
+            #[cfg(not(feature = "object-store"))]
+            return Err(InitError::Exporter {
+                destination: format!("the object store {url}"),
+                source: "object stores need traced's `object-store` feature".into(),
+            });
+        }
         if let Some(bytes) = self.stream_output_limit {
             crate::stream::set_stream_output_limit(bytes);
         }
@@ -612,4 +629,11 @@ impl Drop for Guard {
     fn drop(&mut self) {
         self.shutdown_once();
     }
+}
+
+/// A rustls configuration with the platform's roots (Mozilla's when it has none), for
+/// clients other than the OTLP ones (the object store's).
+#[cfg(all(feature = "tls", feature = "object-store"))]
+pub(crate) fn default_rustls() -> Result<rustls::ClientConfig, BoxError> {
+    Ok(tls::Material::load(&TlsFiles::default())?.rustls()?)
 }
