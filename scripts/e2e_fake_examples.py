@@ -126,6 +126,14 @@ def streaming(broken: str | None) -> str:
             chat.set_attribute("gen_ai.usage.input_tokens", prompt_tokens)
             chat.set_attribute("gen_ai.usage.output_tokens", completion_tokens)
             chat.set_attribute("traced.stream.chunks", len(chunks) + 1)
+            # The generation as traced's async-openai integration writes it (GenAI's
+            # structured messages, which Phoenix converts to llm.*_messages).
+            chat.set_attribute("llm.model_name", "tiny-llm-1")
+            chat.set_attribute("gen_ai.response.model", "tiny-llm-1-2026-12")
+            chat.set_attribute("gen_ai.input.messages", json.dumps([{"role": "user", "parts": [
+                {"type": "text", "content": "Answer briefly: When does a traced stream's span end?"}]}]))
+            chat.set_attribute("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [
+                {"type": "text", "content": text}], "finish_reason": "stop"}]))
             time.sleep(0.01)
         answer.set_attribute("output.value", STREAMED)
         trace_id = format(answer.get_span_context().trace_id, "032x")
