@@ -31,7 +31,6 @@ SCRIPTS="$ROOT/scripts/object_store"
 REQUIREMENTS="$SCRIPTS/requirements.txt"
 VENV="${TRACED_MOTO_VENV:-$HOME/.cache/traced-moto}"
 VENV_PY="$VENV/bin/python"
-STAMP="$VENV/.traced-requirements.sha256"
 PY="${TRACED_MOTO_PYTHON:-python3}"
 BUCKET="traced-test"
 WAIT_SECS=30
@@ -44,52 +43,11 @@ die() {
 command -v "$PY" >/dev/null 2>&1 || die "no $PY on PATH (set TRACED_MOTO_PYTHON)"
 [ -f "$REQUIREMENTS" ] || die "missing $REQUIREMENTS"
 [ -f "$SCRIPTS/get_object.py" ] || die "missing $SCRIPTS/get_object.py"
-WANT="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
 
-venv_ready() { # the stamp of a finished install of these requirements, and a python that imports them
-  [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x "$VENV/bin/moto_server" ] \
-    && "$VENV_PY" -c 'import moto, boto3' >/dev/null 2>&1
-}
-
-make_venv() {
-  local log
-  log="$(mktemp)"
-  if "$PY" -m venv "$VENV" >"$log" 2>&1; then
-    rm -f "$log"
-    return 0
-  fi
-  # Debian's python3 ships venv/ensurepip separately
-  rm -rf "$VENV"
-  if ! command -v apt-get >/dev/null 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    die "$PY -m venv failed"
-  fi
-  rm -f "$log"
-  local minor SUDO=""
-  minor="$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-  echo "$PY -m venv failed; installing python${minor}-venv with apt-get"
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "python${minor}-venv" >/dev/null \
-    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null \
-    || die "could not install python3-venv"
-  "$PY" -m venv "$VENV" || die "$PY -m venv failed even with python3-venv installed"
-}
-
-if venv_ready; then
-  echo "object_store: reusing $VENV"
-else
-  echo "object_store: installing $REQUIREMENTS into $VENV"
-  rm -rf "$VENV"
-  mkdir -p "$(dirname "$VENV")"
-  make_venv
-  "$VENV_PY" -m pip install --disable-pip-version-check --no-input -q -r "$REQUIREMENTS" \
-    || die "pip install -r $REQUIREMENTS failed"
-  "$VENV_PY" -c 'import moto, boto3' || die "moto and boto3 installed but do not import"
-  [ -x "$VENV/bin/moto_server" ] || die "no $VENV/bin/moto_server after the install"
-  echo "$WANT" >"$STAMP"
-fi
+# shellcheck source=lib/venv.sh
+. "$ROOT/scripts/lib/venv.sh"
+ensure_venv object_store "$VENV" "$PY" "$REQUIREMENTS" 'import moto, boto3'
+[ -x "$VENV/bin/moto_server" ] || die "no $VENV/bin/moto_server after the install"
 
 # Only the local server: no AWS setting or proxy of the caller leaks into boto3 here.
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \

@@ -26,7 +26,6 @@ SCRIPTS="$ROOT/scripts/python_sdks"
 REQUIREMENTS="$SCRIPTS/requirements.txt"
 VENV="${TRACED_PYSDK_VENV:-$HOME/.cache/traced-python-sdks}"
 VENV_PY="$VENV/bin/python"
-STAMP="$VENV/.traced-requirements.sha256"
 PY="${TRACED_PYSDK_PYTHON:-python3}"
 
 die() {
@@ -36,52 +35,10 @@ die() {
 
 command -v "$PY" >/dev/null 2>&1 || die "no $PY on PATH (set TRACED_PYSDK_PYTHON)"
 [ -f "$REQUIREMENTS" ] || die "missing $REQUIREMENTS"
-WANT="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
 
-venv_ready() { # the stamp of a finished install of these requirements, and a python that imports them
-  [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] \
-    && "$VENV_PY" -c 'import langsmith, langfuse, opentelemetry.sdk' >/dev/null 2>&1
-}
-
-make_venv() {
-  local log
-  log="$(mktemp)"
-  if "$PY" -m venv "$VENV" >"$log" 2>&1; then
-    rm -f "$log"
-    return 0
-  fi
-  # Debian's python3 ships venv/ensurepip separately
-  rm -rf "$VENV"
-  if ! command -v apt-get >/dev/null 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    die "$PY -m venv failed"
-  fi
-  rm -f "$log"
-  local minor SUDO=""
-  minor="$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-  echo "$PY -m venv failed; installing python${minor}-venv with apt-get"
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "python${minor}-venv" >/dev/null \
-    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null \
-    || die "could not install python3-venv"
-  "$PY" -m venv "$VENV" || die "$PY -m venv failed even with python3-venv installed"
-}
-
-if venv_ready; then
-  echo "python_sdks: reusing $VENV"
-else
-  echo "python_sdks: installing $REQUIREMENTS into $VENV"
-  rm -rf "$VENV"
-  mkdir -p "$(dirname "$VENV")"
-  make_venv
-  "$VENV_PY" -m pip install --disable-pip-version-check --no-input -q -r "$REQUIREMENTS" \
-    || die "pip install -r $REQUIREMENTS failed"
-  "$VENV_PY" -c 'import langsmith, langfuse, opentelemetry.sdk' \
-    || die "the SDKs installed but do not import"
-  echo "$WANT" >"$STAMP"
-fi
+# shellcheck source=lib/venv.sh
+. "$ROOT/scripts/lib/venv.sh"
+ensure_venv python_sdks "$VENV" "$PY" "$REQUIREMENTS" 'import langsmith, langfuse, opentelemetry.sdk'
 
 # Only the tests' own pipelines: no OTLP, Langfuse or LangSmith setting of the caller
 # leaks into them (the Python scripts drop theirs themselves).

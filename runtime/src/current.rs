@@ -68,47 +68,34 @@ pub(crate) mod frames {
         }
     }
 
-    /// Remembers the model named on the innermost frame of `span_id`.
-    pub(crate) fn set_model(span_id: SpanId, model: &str) {
-        let _ = FRAMES.try_with(|frames| {
-            if let Some(frame) = frames
-                .borrow_mut()
-                .iter_mut()
-                .rev()
-                .find(|frame| frame.span_id == span_id)
-            {
-                frame.model = Some(model.to_owned());
-            }
-        });
-    }
-
-    /// The model named on the innermost frame of `span_id`.
-    pub(crate) fn model(span_id: SpanId) -> Option<String> {
+    /// Runs `f` on the innermost frame of `span_id`, if there is one on this thread.
+    fn innermost<R>(span_id: SpanId, f: impl FnOnce(&mut Frame) -> R) -> Option<R> {
         FRAMES
             .try_with(|frames| {
                 frames
-                    .borrow()
-                    .iter()
+                    .borrow_mut()
+                    .iter_mut()
                     .rev()
                     .find(|frame| frame.span_id == span_id)
-                    .and_then(|frame| frame.model.clone())
+                    .map(f)
             })
             .ok()
             .flatten()
     }
 
+    /// Remembers the model named on the innermost frame of `span_id`.
+    pub(crate) fn set_model(span_id: SpanId, model: &str) {
+        innermost(span_id, |frame| frame.model = Some(model.to_owned()));
+    }
+
+    /// The model named on the innermost frame of `span_id`.
+    pub(crate) fn model(span_id: SpanId) -> Option<String> {
+        innermost(span_id, |frame| frame.model.clone()).flatten()
+    }
+
     /// Marks `what` as set by the user on the innermost frame of `span_id`.
     pub(crate) fn mark(span_id: SpanId, what: UserSet) {
-        let _ = FRAMES.try_with(|frames| {
-            if let Some(frame) = frames
-                .borrow_mut()
-                .iter_mut()
-                .rev()
-                .find(|frame| frame.span_id == span_id)
-            {
-                frame.user_set.0 |= what.0;
-            }
-        });
+        innermost(span_id, |frame| frame.user_set.0 |= what.0);
     }
 }
 

@@ -187,3 +187,36 @@ pub fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
     }
     map
 }
+
+/// Serves `app` on a free port of 127.0.0.1 until the sender is dropped.
+pub async fn serve(app: axum::Router) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (addr, stop)
+}
+
+/// A span's events as (level, name): the log records recorded on it, in order.
+pub fn event_levels(span: &SpanData) -> Vec<(String, String)> {
+    span.events
+        .iter()
+        .map(|e| {
+            let level = e
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == "level")
+                .map(|kv| kv.value.to_string())
+                .unwrap_or_default();
+            (level, e.name.to_string())
+        })
+        .collect()
+}

@@ -42,19 +42,7 @@ fn records_are_forwarded_and_recorded_on_the_current_span() {
     log::warn!("outside any span: logged only");
 
     let span = trace.span("charge");
-    let events: Vec<(String, String)> = span
-        .events
-        .iter()
-        .map(|e| {
-            let level = e
-                .attributes
-                .iter()
-                .find(|kv| kv.key.as_str() == "level")
-                .map(|kv| kv.value.to_string())
-                .unwrap_or_default();
-            (level, e.name.to_string())
-        })
-        .collect();
+    let events = traced_tests::event_levels(span);
     assert_eq!(
         events,
         [

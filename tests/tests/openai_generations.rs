@@ -54,18 +54,7 @@ async fn completions(body: axum::body::Bytes) -> axum::response::Response {
 
 async fn server() -> (Client<OpenAIConfig>, tokio::sync::oneshot::Sender<()>) {
     let app = Router::new().route("/v1/chat/completions", post(completions));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
+    let (addr, stop) = traced_tests::serve(app).await;
     let config = OpenAIConfig::new()
         .with_api_base(format!("http://{addr}/v1"))
         .with_api_key("sk-test-not-a-real-key");

@@ -14,7 +14,7 @@ use http::HeaderMap;
 use opentelemetry::trace::{SpanKind, TraceId};
 use opentelemetry_sdk::trace::SpanData;
 use traced::traced;
-use traced_tests::{attr_str, Trace};
+use traced_tests::{attr_str, event_levels, Trace};
 use tracing::{instrument, Instrument as _};
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -101,34 +101,7 @@ async fn serve() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         .route("/run", post(handler))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(traced::axum::TraceLayer::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    (addr, stop)
-}
-
-fn events(span: &SpanData) -> Vec<(String, String)> {
-    span.events
-        .iter()
-        .map(|e| {
-            let level = e
-                .attributes
-                .iter()
-                .find(|kv| kv.key.as_str() == "level")
-                .map(|kv| kv.value.to_string())
-                .unwrap_or_default();
-            (level, e.name.to_string())
-        })
-        .collect()
+    traced_tests::serve(app).await
 }
 
 fn event_attr(span: &SpanData, event: &str, key: &str) -> Option<String> {
@@ -186,7 +159,7 @@ async fn an_axum_service_using_tracing_makes_one_trace() {
             "a secret field is masked"
         );
         assert_eq!(
-            events(step),
+            event_levels(step),
             [
                 ("INFO".to_owned(), "starting".to_owned()),
                 ("WARN".to_owned(), "careful".to_owned())
@@ -212,7 +185,7 @@ async fn an_axum_service_using_tracing_makes_one_trace() {
         );
         // An ERROR event sets Langfuse's level, not the status.
         assert_eq!(
-            events(leaf),
+            event_levels(leaf),
             [("ERROR".to_owned(), "leaf failed softly".to_owned())]
         );
         assert_eq!(
@@ -247,7 +220,7 @@ fn a_traced_call_inside_a_tracing_span_is_its_child() {
     assert_eq!(outer.span_kind, SpanKind::Client);
     assert_eq!(trace.parent_name("inside").as_deref(), Some("renamed"));
     assert_eq!(
-        events(trace.span("inside")),
+        event_levels(trace.span("inside")),
         [("INFO".to_owned(), "inside".to_owned())]
     );
 }

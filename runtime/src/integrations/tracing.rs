@@ -147,7 +147,7 @@ where
             Parent::Current
         };
         let mut fields = Fields::default();
-        attrs.record(&mut fields);
+        attrs.record(&mut Visitor(&mut fields));
         let meta = attrs.metadata();
         let name = fields
             .name
@@ -178,7 +178,7 @@ where
             return;
         }
         let mut fields = Fields::default();
-        values.record(&mut fields);
+        values.record(&mut Visitor(&mut fields));
         if let Some(name) = fields.name.take() {
             bridged.call.context().span().update_name(name);
         }
@@ -236,7 +236,7 @@ where
         };
         record_on_current_span(&record, || {
             let mut fields = EventFields::default();
-            event.record(&mut fields);
+            event.record(&mut Visitor(&mut fields));
             (fields.message, fields.values)
         });
     }
@@ -306,37 +306,12 @@ impl Fields {
     }
 }
 
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.special(field, value) {
-            self.values
-                .push((field.name(), Value::from(value.to_owned())));
-        }
+impl FieldSink for Fields {
+    fn value(&mut self, name: &'static str, value: Value) {
+        self.values.push((name, value));
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.values.push((field.name(), Value::from(value)));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.values.push((field.name(), integer(value)));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.values.push((field.name(), Value::from(value)));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.values.push((field.name(), Value::from(value)));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let text = crate::error_chain::render_chain(value);
-        self.values.push((field.name(), Value::from(text)));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = debug_text(value);
+    fn text(&mut self, field: &Field, text: String) {
         if !self.special(field, &text) {
             self.values.push((field.name(), Value::from(text)));
         }
@@ -350,44 +325,58 @@ struct EventFields {
     values: Vec<(&'static str, Value)>,
 }
 
-impl Visit for EventFields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message = Some(value.to_owned());
-        } else {
-            self.values
-                .push((field.name(), Value::from(value.to_owned())));
-        }
+impl FieldSink for EventFields {
+    fn value(&mut self, name: &'static str, value: Value) {
+        self.values.push((name, value));
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.values.push((field.name(), Value::from(value)));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.values.push((field.name(), integer(value)));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.values.push((field.name(), Value::from(value)));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.values.push((field.name(), Value::from(value)));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let text = crate::error_chain::render_chain(value);
-        self.values.push((field.name(), Value::from(text)));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = debug_text(value);
+    fn text(&mut self, field: &Field, text: String) {
         if field.name() == "message" {
             self.message = Some(text);
         } else {
             self.values.push((field.name(), Value::from(text)));
         }
+    }
+}
+
+/// Where a [`Visitor`] puts the fields it reads: text (which a span may take as one of
+/// its special `otel.*` fields, and an event as its message), and the other values.
+trait FieldSink {
+    fn value(&mut self, name: &'static str, value: Value);
+    fn text(&mut self, field: &Field, text: String);
+}
+
+/// Reads a span's or an event's fields into a [`FieldSink`].
+struct Visitor<'a, S>(&'a mut S);
+
+impl<S: FieldSink> Visit for Visitor<'_, S> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.text(field, value.to_owned());
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.value(field.name(), Value::from(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.value(field.name(), integer(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.value(field.name(), Value::from(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.value(field.name(), Value::from(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let text = crate::error_chain::render_chain(value);
+        self.0.value(field.name(), Value::from(text));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.text(field, debug_text(value));
     }
 }
 
