@@ -249,10 +249,11 @@ pub struct OutputValue {
 }
 
 impl OutputValue {
-    /// An empty output captured under `policy` (the call's).
-    pub(crate) fn with_policy(policy: Arc<Policy>) -> Self {
+    /// An empty output captured under `policy` (the call's), or, when `None`, under the
+    /// policy in force, fetched only if a value is captured.
+    pub(crate) fn with_policy_if_any(policy: Option<Arc<Policy>>) -> Self {
         Self {
-            policy: Some(policy),
+            policy,
             ..Self::default()
         }
     }
