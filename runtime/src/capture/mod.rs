@@ -4,6 +4,7 @@
 mod bounded;
 mod http;
 mod json_text;
+mod primitive;
 mod probe;
 mod room;
 mod sink;

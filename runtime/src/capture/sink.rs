@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::bounded::{debug_text, write_json, Written};
 use super::json_text::push_json_string;
+use super::primitive::{is_std_primitive, text_of, write_primitive};
 use crate::attributes::{MIME_JSON, MIME_TEXT};
 use crate::contain::{contained, failure};
 use crate::redact::{Captured, Policy, REDACTED};
@@ -169,6 +170,10 @@ impl ValueSink for InputObject {
             return;
         }
         let room = self.room();
+        if is_std_primitive::<T>() && write_primitive(value, &mut self.json, room).is_some() {
+            self.check_room();
+            return;
+        }
         let mut bytes = std::mem::take(&mut self.json).into_bytes();
         let start = bytes.len();
         let written = contained(|| write_json(&mut bytes, value, room, &self.policy));
@@ -272,6 +277,18 @@ impl ValueSink for OutputValue {
         if std::any::type_name::<T>() == "()" {
             // A function that returns nothing has no output worth a line.
             return;
+        }
+        if is_std_primitive::<T>() {
+            // A string is the output's text as it is; a number or boolean, its JSON.
+            if let Some(text) = text_of(value) {
+                self.value = Some((text, MIME_TEXT));
+                return;
+            }
+            let mut json = String::new();
+            if write_primitive(value, &mut json, usize::MAX).is_some() {
+                self.value = Some((json, MIME_JSON));
+                return;
+            }
         }
         let policy = self.policy();
         let mut bytes = Vec::new();
