@@ -284,3 +284,48 @@ fn crate_option_finds_the_runtime_through_a_reexport() {
         json!({"n": 1})
     );
 }
+
+#[traced]
+fn long_reply(n: usize) -> String {
+    "é".repeat(n)
+}
+
+#[traced]
+fn short_reply(n: u64) -> (u64, String) {
+    (n, "ok".to_owned())
+}
+
+/// A returned string past the size limit is cut while it is written (never copied whole
+/// first), and a short one is kept as text; integers and strings are written as JSON as
+/// serde_json writes them.
+#[test]
+fn returned_strings_and_numbers_are_kept_as_before() {
+    let (_, trace) = traced_tests::in_trace(|| long_reply(100_000));
+    let span = trace.span("long_reply");
+    let output = traced_tests::attr_str(span, "output.value").expect("output");
+    assert!(
+        output.len() <= traced::DEFAULT_MAX_ATTRIBUTE_BYTES,
+        "{}",
+        output.len()
+    );
+    let others: std::collections::BTreeSet<char> = output.chars().filter(|c| *c != 'é').collect();
+    assert!(others.is_empty(), "cut at a character boundary: {others:?}");
+    assert_eq!(
+        traced_tests::attr_str(span, "traced.truncated.output.value").as_deref(),
+        Some(format!("more than {}", traced::DEFAULT_MAX_ATTRIBUTE_BYTES).as_str())
+    );
+    assert_eq!(
+        traced_tests::attr_str(span, "output.mime_type").as_deref(),
+        Some("text/plain")
+    );
+    let (_, trace) = traced_tests::in_trace(|| short_reply(7));
+    let span = trace.span("short_reply");
+    assert_eq!(
+        traced_tests::attr_str(span, "input.value").as_deref(),
+        Some(r#"{"n":7}"#)
+    );
+    assert_eq!(
+        traced_tests::attr_str(span, "output.value").as_deref(),
+        Some(r#"[7,"ok"]"#)
+    );
+}

@@ -62,9 +62,10 @@ pub(crate) fn write_primitive<T: Serialize + ?Sized>(
 }
 
 /// A string's text without its JSON quotes, for an output kept as text; `None` when the
-/// value is not a standard string.
-pub(crate) fn text_of<T: Serialize + ?Sized>(value: &T) -> Option<String> {
-    struct Text;
+/// value is not a standard string or is longer than `room` (the bounded path then cuts it
+/// while writing, rather than copying it whole first).
+pub(crate) fn text_of<T: Serialize + ?Sized>(value: &T, room: usize) -> Option<String> {
+    struct Text(usize);
     impl Serializer for Text {
         type Ok = String;
         type Error = Unsupported;
@@ -76,6 +77,9 @@ pub(crate) fn text_of<T: Serialize + ?Sized>(value: &T) -> Option<String> {
         type SerializeStruct = Impossible<String, Unsupported>;
         type SerializeStructVariant = Impossible<String, Unsupported>;
         fn serialize_str(self, v: &str) -> Result<String, Unsupported> {
+            if v.len() > self.0 {
+                return Err(Unsupported);
+            }
             Ok(v.to_owned())
         }
         fn serialize_char(self, v: char) -> Result<String, Unsupported> {
@@ -98,7 +102,7 @@ pub(crate) fn text_of<T: Serialize + ?Sized>(value: &T) -> Option<String> {
             Err(Unsupported)
         }
     }
-    value.serialize(Text).ok()
+    value.serialize(Text(room)).ok()
 }
 
 /// Anything that is not a primitive.
@@ -335,7 +339,8 @@ mod tests {
         let mut out = String::from("{");
         assert!(write_primitive(&"x".repeat(1000), &mut out, 100).is_none());
         assert_eq!(out, "{");
-        assert_eq!(text_of("text").as_deref(), Some("text"));
-        assert_eq!(text_of(&5u8), None);
+        assert_eq!(text_of("text", 100).as_deref(), Some("text"));
+        assert_eq!(text_of("text", 3), None, "past the room: the bounded path");
+        assert_eq!(text_of(&5u8, 100), None);
     }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::bounded::{debug_text, write_json, Written};
 use super::json_text::push_json_string;
-use super::primitive::{is_std_primitive, text_of, write_primitive};
+use super::primitive::{is_std_primitive, text_of, write_primitive, Written as PrimitiveKind};
 use crate::attributes::{MIME_JSON, MIME_TEXT};
 use crate::contain::{contained, failure};
 use crate::redact::{Captured, Policy, REDACTED};
@@ -280,12 +280,15 @@ impl ValueSink for OutputValue {
         }
         if is_std_primitive::<T>() {
             // A string is the output's text as it is; a number or boolean, its JSON.
-            if let Some(text) = text_of(value) {
+            let room = capture_room(&self.policy());
+            if let Some(text) = text_of(value, room) {
                 self.value = Some((text, MIME_TEXT));
                 return;
             }
             let mut json = String::new();
-            if write_primitive(value, &mut json, usize::MAX).is_some() {
+            // (A string too long for the room is declined here too: the bounded path cuts
+            // it while writing.)
+            if let Some(PrimitiveKind::Json) = write_primitive(value, &mut json, room) {
                 self.value = Some((json, MIME_JSON));
                 return;
             }
