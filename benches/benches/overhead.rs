@@ -415,6 +415,107 @@ fn fastrace_args(n: i64, s: &str) {
     black_box((n, s));
 }
 
+// (g), (h), (i): issue 17's cases. The hand-written code records what `#[traced]`
+// records: the arguments (two integer attributes for (g), as the issue states the
+// reference; the same values as JSON text for (h) and (i)).
+
+const LONG_STR: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut.";
+
+#[derive(serde::Serialize)]
+struct Small {
+    id: u64,
+    name: &'static str,
+    score: f64,
+    tags: [&'static str; 2],
+}
+
+const SMALL: Small = Small {
+    id: 42,
+    name: "ada",
+    score: 0.5,
+    tags: ["a", "b"],
+};
+
+#[traced]
+#[inline(never)]
+fn traced_u64(a: u64, b: u64) -> u64 {
+    black_box(a + b)
+}
+
+#[traced(capture_output = false)]
+#[inline(never)]
+fn traced_u64_input_only(a: u64, b: u64) -> u64 {
+    black_box(a + b)
+}
+
+#[inline(never)]
+fn hand_u64(tracer: &BoxedTracer, a: u64, b: u64) -> u64 {
+    let mut span = tracer.start_with_context("hand_u64", &Context::current());
+    if span.is_recording() {
+        span.set_attribute(KeyValue::new("a", a as i64));
+        span.set_attribute(KeyValue::new("b", b as i64));
+    }
+    let cx = Context::current_with_span(span);
+    let out = {
+        let _attached = cx.clone().attach();
+        black_box(a + b)
+    };
+    cx.span().end();
+    out
+}
+
+#[traced]
+#[inline(never)]
+fn traced_long_str(a: u64, s: &str) -> u64 {
+    black_box(a + s.len() as u64)
+}
+
+#[inline(never)]
+fn hand_long_str(tracer: &BoxedTracer, a: u64, s: &str) -> u64 {
+    let mut span = tracer.start_with_context("hand_long_str", &Context::current());
+    if span.is_recording() {
+        let input = serde_json::json!({"a": a, "s": s}).to_string();
+        span.set_attribute(KeyValue::new("input.value", input));
+    }
+    let cx = Context::current_with_span(span);
+    let out = {
+        let _attached = cx.clone().attach();
+        black_box(a + s.len() as u64)
+    };
+    if cx.span().is_recording() {
+        cx.span()
+            .set_attribute(KeyValue::new("output.value", out.to_string()));
+    }
+    cx.span().end();
+    out
+}
+
+#[traced]
+#[inline(never)]
+fn traced_struct(small: &Small) -> u64 {
+    black_box(small.id)
+}
+
+#[inline(never)]
+fn hand_struct(tracer: &BoxedTracer, small: &Small) -> u64 {
+    let mut span = tracer.start_with_context("hand_struct", &Context::current());
+    if span.is_recording() {
+        let input = serde_json::json!({ "small": small }).to_string();
+        span.set_attribute(KeyValue::new("input.value", input));
+    }
+    let cx = Context::current_with_span(span);
+    let out = {
+        let _attached = cx.clone().attach();
+        black_box(small.id)
+    };
+    if cx.span().is_recording() {
+        cx.span()
+            .set_attribute(KeyValue::new("output.value", out.to_string()));
+    }
+    cx.span().end();
+    out
+}
+
 // (d): an `async fn`, polled to completion.
 
 async fn bare_async() {
@@ -607,6 +708,10 @@ fn under_roots(
 enum Case {
     Empty,
     Args,
+    DefaultU64,
+    InputOnlyU64,
+    LongStr,
+    SmallStruct,
     UnsampledEmpty,
     UnsampledArgs,
     Async,
@@ -615,9 +720,13 @@ enum Case {
 }
 
 impl Case {
-    const ALL: [Case; 7] = [
+    const ALL: [Case; 11] = [
         Case::Empty,
         Case::Args,
+        Case::DefaultU64,
+        Case::InputOnlyU64,
+        Case::LongStr,
+        Case::SmallStruct,
         Case::UnsampledEmpty,
         Case::UnsampledArgs,
         Case::Async,
@@ -629,6 +738,10 @@ impl Case {
         match self {
             Case::Empty => "(a) empty fn, sampled, no capture",
             Case::Args => "(b) two captured args (i64, short str)",
+            Case::DefaultU64 => "(g) default `#[traced]` on fn(u64, u64) -> u64",
+            Case::InputOnlyU64 => "(g) the same with capture_output = false",
+            Case::LongStr => "(h) fn(u64, 200-byte &str) -> u64",
+            Case::SmallStruct => "(i) fn(small Serialize struct) -> u64",
             Case::UnsampledEmpty => "(c) not sampled, empty fn",
             Case::UnsampledArgs => "(c) not sampled, two args",
             Case::Async => "(d) `async fn`, polled to completion",
@@ -662,6 +775,10 @@ impl Case {
         match self {
             Case::UnsampledEmpty | Case::UnsampledArgs => &[Bare, Traced, Hand, Tracing],
             Case::Async => &[Bare, Traced, Hand, Tracing, Fastrace],
+            // Issue 17's cases: traced against the SDK code recording the same values.
+            Case::DefaultU64 | Case::InputOnlyU64 | Case::LongStr | Case::SmallStruct => {
+                &[Traced, Hand]
+            }
             _ => &[Traced, Hand, Tracing, Fastrace],
         }
     }
@@ -685,6 +802,31 @@ fn calls(case: Case, variant: Variant, tracer: Option<&BoxedTracer>, k: usize) {
             (Case::Args | Case::UnsampledArgs, Hand) => hand_args(t(), n(), s()),
             (Case::Args | Case::UnsampledArgs, Tracing) => tracing_args(n(), s()),
             (Case::Args | Case::UnsampledArgs, Fastrace) => fastrace_args(n(), s()),
+            (Case::DefaultU64, Traced) => {
+                black_box(traced_u64(black_box(7), black_box(35)));
+            }
+            (Case::DefaultU64, Hand) => {
+                black_box(hand_u64(t(), black_box(7), black_box(35)));
+            }
+            (Case::InputOnlyU64, Traced) => {
+                black_box(traced_u64_input_only(black_box(7), black_box(35)));
+            }
+            (Case::InputOnlyU64, Hand) => {
+                black_box(hand_u64(t(), black_box(7), black_box(35)));
+            }
+            (Case::LongStr, Traced) => {
+                black_box(traced_long_str(black_box(7), black_box(LONG_STR)));
+            }
+            (Case::LongStr, Hand) => {
+                black_box(hand_long_str(t(), black_box(7), black_box(LONG_STR)));
+            }
+            (Case::SmallStruct, Traced) => {
+                black_box(traced_struct(black_box(&SMALL)));
+            }
+            (Case::SmallStruct, Hand) => {
+                black_box(hand_struct(t(), black_box(&SMALL)));
+            }
+            (Case::DefaultU64 | Case::InputOnlyU64 | Case::LongStr | Case::SmallStruct, _) => {}
             (Case::Async, Bare) => poll_to_end(bare_async()),
             (Case::Async, Traced) => poll_to_end(traced_async()),
             (Case::Async, Hand) => poll_to_end(hand_async(t())),
