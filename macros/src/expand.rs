@@ -212,7 +212,7 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
         quote! {
             #[allow(unused_imports)]
             use #private::{
-                CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
+                CaptureDebug as _, CaptureOwn as _, CaptureSerialize as _, CaptureTypeName as _,
             };
             let mut __traced_input = __traced_call.input();
             #( (&&&&#private::Capture(&#captured)).__traced_capture(__traced_input.key(#names)); )*
@@ -279,7 +279,7 @@ fn record_output(
         quote! {
             #[allow(unused_imports)]
             use #private::{
-                CaptureDebug as _, CaptureHttp as _, CaptureSerialize as _, CaptureTypeName as _,
+                CaptureDebug as _, CaptureOwn as _, CaptureSerialize as _, CaptureTypeName as _,
             };
             (&&&&#private::Capture(__traced_value)).__traced_capture(__traced_recorder.output())
         }

@@ -42,12 +42,7 @@ pub(crate) fn record_on_current_span(
             KeyValue::new("level", record.level),
             KeyValue::new("target", record.target.to_owned()),
         ];
-        if let Some(file) = record.file {
-            attributes.push(KeyValue::new(attr::CODE_FILE_PATH, file.to_owned()));
-        }
-        if let Some(line) = record.line {
-            attributes.push(KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(line)));
-        }
+        attributes.extend(location(record.file, record.line));
         attributes.extend(
             values
                 .into_iter()
@@ -68,6 +63,18 @@ pub(crate) fn record_on_current_span(
         }
         span.add_event(message, attributes);
     });
+}
+
+/// `code.file.path` and `code.line.number` of a record's or a span's call site.
+pub(crate) fn location(file: Option<&str>, line: Option<u32>) -> Vec<KeyValue> {
+    let mut attributes = Vec::with_capacity(2);
+    if let Some(file) = file {
+        attributes.push(KeyValue::new(attr::CODE_FILE_PATH, file.to_owned()));
+    }
+    if let Some(line) = line {
+        attributes.push(KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(line)));
+    }
+    attributes
 }
 
 /// A field's value made safe: secret-named fields masked, secrets inside `Debug` text

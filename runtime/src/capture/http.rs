@@ -3,6 +3,8 @@
 //! other header whose name looks like a secret (`X-Api-Key`) is masked.
 
 use http::HeaderMap;
+
+use super::OwnCapture;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// Headers never captured, not even masked.
@@ -98,19 +100,13 @@ pub(crate) fn safe_uri(uri: &http::Uri, policy: &crate::redact::Policy) -> Strin
     out
 }
 
-/// HTTP values that have a safe capture of their own, chosen before `Serialize`/`Debug`.
-#[doc(hidden)]
-pub trait HttpCapture {
-    fn capture_with<S: super::ValueSink>(&self, sink: &mut S);
-}
-
-impl HttpCapture for HeaderMap {
+impl OwnCapture for HeaderMap {
     fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
         sink.serialize(&SafeHeaders(self));
     }
 }
 
-impl<B> HttpCapture for http::Request<B> {
+impl<B> OwnCapture for http::Request<B> {
     fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
         sink.serialize(&SafeRequest {
             method: self.method(),
@@ -120,7 +116,7 @@ impl<B> HttpCapture for http::Request<B> {
     }
 }
 
-impl HttpCapture for http::request::Parts {
+impl OwnCapture for http::request::Parts {
     fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
         sink.serialize(&SafeRequest {
             method: &self.method,
@@ -130,13 +126,13 @@ impl HttpCapture for http::request::Parts {
     }
 }
 
-impl<T: HttpCapture + ?Sized> HttpCapture for &T {
+impl<T: OwnCapture + ?Sized> OwnCapture for &T {
     fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
         (**self).capture_with(sink);
     }
 }
 
-impl<T: HttpCapture + ?Sized> HttpCapture for &mut T {
+impl<T: OwnCapture + ?Sized> OwnCapture for &mut T {
     fn capture_with<S: super::ValueSink>(&self, sink: &mut S) {
         (**self).capture_with(sink);
     }

@@ -11,7 +11,6 @@ mod sink;
 
 pub(crate) use bounded::{write_json, Written};
 #[doc(hidden)]
-pub use http::HttpCapture;
 pub use http::NEVER_CAPTURED_HEADERS;
 #[doc(hidden)]
 pub use probe::*;

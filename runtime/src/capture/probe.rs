@@ -4,7 +4,7 @@
 //!
 //! | receiver the impl is for | rule |
 //! |---|---|
-//! | `&&&Capture<T>` where `T` is an HTTP request or header map | safe headers only |
+//! | `&&&Capture<T>` where `T: OwnCapture` (HTTP requests and header maps: safe headers only; an LLM client's request or response: JSON and the generation's attributes) | the type's own |
 //! | `&&Capture<T>` where `T: Serialize` | JSON |
 //! | `&Capture<T>` where `T: Debug` | Debug text |
 //! | `Capture<T>` | the type name |
@@ -26,12 +26,20 @@ use crate::error_chain::ErrorReport;
 #[doc(hidden)]
 pub struct Capture<'a, T: ?Sized>(pub &'a T);
 
+/// A type that says itself how it is captured, chosen before `Serialize` and `Debug`:
+/// HTTP requests and header maps (safe headers only), an LLM client's request and response
+/// (their JSON, and the generation's attributes through [`ValueSink::attributes`]).
 #[doc(hidden)]
-pub trait CaptureHttp {
+pub trait OwnCapture {
+    fn capture_with<S: ValueSink>(&self, sink: &mut S);
+}
+
+#[doc(hidden)]
+pub trait CaptureOwn {
     fn __traced_capture<S: ValueSink>(&self, sink: &mut S);
 }
 
-impl<T: super::http::HttpCapture + ?Sized> CaptureHttp for &&&Capture<'_, T> {
+impl<T: OwnCapture + ?Sized> CaptureOwn for &&&Capture<'_, T> {
     #[inline]
     fn __traced_capture<S: ValueSink>(&self, sink: &mut S) {
         self.0.capture_with(sink)

@@ -279,17 +279,17 @@ impl ValueSink for OutputValue {
             return;
         }
         if is_std_primitive::<T>() {
-            // A string is the output's text as it is; a number or boolean, its JSON.
-            let room = capture_room(&self.policy());
-            if let Some(text) = text_of(value, room) {
-                self.value = Some((text, MIME_TEXT));
+            // An integer or boolean: its JSON (at most 40 bytes, an `i128`; a string that
+            // could be longer is declined by that room, not copied).
+            let mut json = String::new();
+            if let Some(PrimitiveKind::Json) = write_primitive(value, &mut json, 40) {
+                self.value = Some((json, MIME_JSON));
                 return;
             }
-            let mut json = String::new();
-            // (A string too long for the room is declined here too: the bounded path cuts
-            // it while writing.)
-            if let Some(PrimitiveKind::Json) = write_primitive(value, &mut json, room) {
-                self.value = Some((json, MIME_JSON));
+            // A string: its text as it is, when it fits the room (past it, the bounded
+            // path cuts it while writing).
+            if let Some(text) = text_of(value, capture_room(&self.policy())) {
+                self.value = Some((text, MIME_TEXT));
                 return;
             }
         }

@@ -34,10 +34,10 @@ use async_openai::types::chat::{
     CreateChatCompletionRequest, CreateChatCompletionResponse, CreateChatCompletionStreamResponse,
 };
 
-use crate::capture::{HttpCapture, ValueSink};
+use crate::capture::{OwnCapture, ValueSink};
 use crate::stream::{Accumulate, StreamOutput};
 
-impl HttpCapture for CreateChatCompletionRequest {
+impl OwnCapture for CreateChatCompletionRequest {
     fn capture_with<S: ValueSink>(&self, sink: &mut S) {
         sink.serialize(self);
         if let Ok(json) = serde_json::to_value(self) {
@@ -46,7 +46,7 @@ impl HttpCapture for CreateChatCompletionRequest {
     }
 }
 
-impl HttpCapture for CreateChatCompletionResponse {
+impl OwnCapture for CreateChatCompletionResponse {
     fn capture_with<S: ValueSink>(&self, sink: &mut S) {
         sink.serialize(self);
         if let Ok(json) = serde_json::to_value(self) {

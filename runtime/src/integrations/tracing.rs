@@ -33,15 +33,14 @@ use std::cell::RefCell;
 use std::fmt;
 
 use ::tracing::field::{Field, Visit};
-use ::tracing::{span, Event, Level, Metadata, Subscriber};
+use ::tracing::{span, Event, Level, Subscriber};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
 use opentelemetry::{ContextGuard, KeyValue, Value};
 use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::attributes as attr;
 use crate::call::{Call, Parent};
-use crate::log_event::{record_on_current_span, LogRecord};
+use crate::log_event::{location, record_on_current_span, LogRecord};
 
 /// The layer: `tracing_subscriber::registry().with(traced::tracing::layer())`.
 ///
@@ -156,7 +155,7 @@ where
         let kind = fields.kind.take().unwrap_or(SpanKind::Internal);
         let call = Call::begin(name, kind, Vec::new(), parent);
         if call.is_recording() {
-            let mut attributes = location(meta);
+            let mut attributes = location(meta.file(), meta.line());
             attributes.extend(fields.values(&call));
             call.set_attributes(attributes);
         }
@@ -240,18 +239,6 @@ where
             (fields.message, fields.values)
         });
     }
-}
-
-/// `code.file.path` and `code.line.number` of a span's or an event's call site.
-fn location(meta: &'static Metadata<'static>) -> Vec<KeyValue> {
-    let mut attributes = Vec::with_capacity(2);
-    if let Some(file) = meta.file() {
-        attributes.push(KeyValue::new(attr::CODE_FILE_PATH, file));
-    }
-    if let Some(line) = meta.line() {
-        attributes.push(KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(line)));
-    }
-    attributes
 }
 
 /// A span's fields: the special `otel.*` ones, and the rest as values.

@@ -505,6 +505,15 @@ mod tests {
     }
 
     #[test]
+    fn the_object_store_of_large_values() {
+        let config =
+            from(&[("TRACED_BLOB_URL", " s3://bucket/prefix ")]).expect("valid environment");
+        assert_eq!(config.blob_store.as_deref(), Some("s3://bucket/prefix"));
+        let config = from(&[("TRACED_BLOB_URL", "")]).expect("valid environment");
+        assert_eq!(config.blob_store, None, "an empty variable is not set");
+    }
+
+    #[test]
     fn langsmith_with_its_fallbacks() {
         let t = target(&[
             ("LANGCHAIN_API_KEY", "old"),
