@@ -146,8 +146,10 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
             }
         }
     };
+    // An `async fn` moves the call into its future at once: mutable only to record the
+    // arguments.
     let mutability = match shape {
-        Shape::Async => quote!(),
+        Shape::Async if record_input.is_empty() => quote!(),
         _ => quote!(mut),
     };
     let started = match shape {

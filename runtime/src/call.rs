@@ -11,6 +11,7 @@ use opentelemetry::{global, Context, KeyValue, Value};
 use crate::attributes as attr;
 use crate::capture::{InputObject, OutputValue};
 use crate::current::frames::{self, UserSet};
+use crate::deferred::{self, Deferred};
 use crate::error_chain::ErrorReport;
 use crate::pipeline::route::{self, Route};
 use crate::redact::Policy;
@@ -102,6 +103,10 @@ pub struct Call {
     policy: OnceLock<Arc<Policy>>,
     user_set: UserSet,
     ended: bool,
+    /// The span is our provider's: small captured values travel in its record.
+    ours: bool,
+    /// The small captured values, handed to the span as it ends.
+    deferred: Deferred,
 }
 
 /// A call's span made current (see [`Call::run`]); dropping it restores the context.
@@ -247,7 +252,9 @@ impl Call {
                 } => (None, name, kind, attributes),
             };
             let span = tracer.start_call(site, name, kind, attributes, links, parent_cx);
-            return Self::started(parent_cx, span, problems);
+            let mut call = Self::started(parent_cx, span, problems);
+            call.ours = true;
+            return call;
         }
         let (name, kind, attributes) = match origin {
             SpanOf::Site(site) => (
@@ -296,6 +303,8 @@ impl Call {
             policy,
             user_set: UserSet::default(),
             ended: false,
+            ours: false,
+            deferred: Deferred::default(),
         }
     }
 
@@ -340,6 +349,8 @@ impl Call {
             policy: OnceLock::new(),
             user_set: UserSet::default(),
             ended: true,
+            ours: false,
+            deferred: Deferred::default(),
         }
     }
 
@@ -372,20 +383,38 @@ impl Call {
         InputObject::with_policy(self.policy().clone())
     }
 
+    /// Whether a captured text of `len` bytes can travel in the span's record as it is
+    /// (our span, no mask function to run on it, within the size limit).
+    fn defers(&self, len: usize) -> bool {
+        self.ours && {
+            let policy = self.policy();
+            policy.mask.is_none() && len <= policy.max_bytes
+        }
+    }
+
     /// Records the arguments as `input.value` (secrets masked, size limited).
-    pub fn record_input(&self, mut input: InputObject) {
+    pub fn record_input(&mut self, mut input: InputObject) {
         let span = self.cx.span();
-        let policy = input.policy().clone();
         let extra = std::mem::take(&mut input.extra);
         if !extra.is_empty() {
-            span.set_attributes(safe(&policy, extra));
+            span.set_attributes(safe(input.policy(), extra));
         }
-        span.set_attributes(policy.captured_attributes(
-            attr::INPUT_VALUE,
-            input.finish(),
-            span.span_context(),
-        ));
-        span.set_attribute(KeyValue::new(attr::INPUT_MIME_TYPE, attr::MIME_JSON));
+        let captured = match input.finish_small() {
+            Ok(text) if self.defers(text.len()) => {
+                self.deferred.input = Some(text);
+                return;
+            }
+            Ok(text) => crate::redact::Captured {
+                text: text.as_str().to_owned(),
+                ..Default::default()
+            },
+            Err(captured) => captured,
+        };
+        let mut attributes =
+            self.policy()
+                .captured_attributes(attr::INPUT_VALUE, captured, span.span_context());
+        attributes.push(KeyValue::new(attr::INPUT_MIME_TYPE, attr::MIME_JSON));
+        span.set_attributes(attributes);
     }
 
     /// Records one `fields(key = value)` attribute (masked when its key is a secret name).
@@ -495,12 +524,20 @@ impl Call {
         let span = self.cx.span();
         if let Some((text, mime)) = recorder.output.value.take() {
             if !self.user_set.contains(UserSet::OUTPUT) {
-                let captured = crate::redact::Captured {
-                    text,
-                    cut: recorder.output.cut,
-                    failures: recorder.output.failure.take().into_iter().collect(),
-                };
-                span.set_attributes(self.captured_output_attributes(captured, mime));
+                let whole = !recorder.output.cut && recorder.output.failure.is_none();
+                match text.inline() {
+                    Some(inline) if whole && self.defers(inline.len()) => {
+                        self.deferred.output = Some((*inline, mime));
+                    }
+                    _ => {
+                        let captured = crate::redact::Captured {
+                            text: text.into_string(),
+                            cut: recorder.output.cut,
+                            failures: recorder.output.failure.take().into_iter().collect(),
+                        };
+                        span.set_attributes(self.captured_output_attributes(captured, mime));
+                    }
+                }
             }
         }
         let extra = std::mem::take(&mut recorder.output.extra);
@@ -588,6 +625,12 @@ impl Call {
         // `futures::executor::block_on`) must not take the user's call down with it: the
         // panic hook has already reported it, and the span is lost, not the program.
         let span = self.cx.span();
+        if !self.deferred.is_empty() {
+            deferred::hand_over(
+                span.span_context().span_id(),
+                std::mem::take(&mut self.deferred),
+            );
+        }
         let _ = catch_unwind(AssertUnwindSafe(|| span.end()));
     }
 }

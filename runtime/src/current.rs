@@ -198,7 +198,7 @@ impl CurrentSpan {
             let span = self.cx.span();
             span.set_attributes(crate::redact::policy().text_attributes(
                 attr::OUTPUT_VALUE,
-                text,
+                text.into_string(),
                 span.span_context(),
             ));
             span.set_attribute(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));

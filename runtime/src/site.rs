@@ -34,12 +34,17 @@ impl CallSite {
 
     /// The attributes every span of this site starts with.
     pub(crate) fn attributes(&'static self) -> Vec<KeyValue> {
-        self.attributes_then(Vec::new())
+        self.attributes_then(Vec::new(), 0)
     }
 
-    /// This site's attributes followed by `more`, in one vector of the right size.
-    pub(crate) fn attributes_then(&'static self, more: Vec<KeyValue>) -> Vec<KeyValue> {
-        let mut attributes = Vec::with_capacity(self.attribute_count() + more.len());
+    /// This site's attributes followed by `more`, in one vector of the right size (with
+    /// room for `then` more).
+    pub(crate) fn attributes_then(
+        &'static self,
+        more: Vec<KeyValue>,
+        then: usize,
+    ) -> Vec<KeyValue> {
+        let mut attributes = Vec::with_capacity(self.attribute_count() + more.len() + then);
         attributes.push(KeyValue::new(attr::CODE_FUNCTION_NAME, self.function));
         attributes.push(KeyValue::new(attr::CODE_FILE_PATH, self.file));
         attributes.push(KeyValue::new(attr::CODE_LINE_NUMBER, i64::from(self.line)));

@@ -3,18 +3,20 @@
 
 use std::fmt::{self, Write};
 
+use crate::small_text::TextOut;
+
 /// A `fmt::Write` that escapes what it is given as the inside of a JSON string.
-pub(crate) struct JsonEscaper<'a> {
-    out: &'a mut String,
+pub(crate) struct JsonEscaper<'a, W: TextOut + ?Sized> {
+    out: &'a mut W,
 }
 
-impl<'a> JsonEscaper<'a> {
-    pub(crate) fn new(out: &'a mut String) -> Self {
+impl<'a, W: TextOut + ?Sized> JsonEscaper<'a, W> {
+    pub(crate) fn new(out: &'a mut W) -> Self {
         Self { out }
     }
 }
 
-impl Write for JsonEscaper<'_> {
+impl<W: TextOut + ?Sized> Write for JsonEscaper<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let mut plain_from = 0;
         for (i, byte) in s.bytes().enumerate() {
@@ -27,25 +29,32 @@ impl Write for JsonEscaper<'_> {
                 0x00..=0x1f => "",
                 _ => continue,
             };
-            self.out.push_str(&s[plain_from..i]);
+            self.out.push_text(&s[plain_from..i]);
             if escaped.is_empty() {
                 // Other control characters: \u00XX.
                 let _ = write!(self.out, "\\u{byte:04x}");
             } else {
-                self.out.push_str(escaped);
+                self.out.push_text(escaped);
             }
             plain_from = i + 1;
         }
-        self.out.push_str(&s[plain_from..]);
+        self.out.push_text(&s[plain_from..]);
         Ok(())
     }
 }
 
 /// Appends `args` to `out` as a quoted JSON string.
-pub(crate) fn push_json_string(out: &mut String, args: fmt::Arguments<'_>) {
-    out.push('"');
+pub(crate) fn push_json_string<W: TextOut + ?Sized>(out: &mut W, args: fmt::Arguments<'_>) {
+    out.push_text("\"");
     let _ = JsonEscaper::new(out).write_fmt(args);
-    out.push('"');
+    out.push_text("\"");
+}
+
+/// Appends `text` to `out` as a quoted JSON string (no formatting machinery).
+pub(crate) fn push_json_str<W: TextOut + ?Sized>(out: &mut W, text: &str) {
+    out.push_text("\"");
+    let _ = JsonEscaper::new(out).write_str(text);
+    out.push_text("\"");
 }
 
 #[cfg(test)]

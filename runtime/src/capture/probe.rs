@@ -279,7 +279,11 @@ impl<T: Serialize + ?Sized> FieldSerialize for &&FieldProbe<'_, T> {
     fn __traced_field(&self) -> Value {
         let mut out = super::OutputValue::default();
         out.serialize(self.0);
-        Value::from(out.value.map(|(text, _)| text).unwrap_or_default())
+        Value::from(
+            out.value
+                .map(|(text, _)| text.into_string())
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -291,7 +295,11 @@ impl<T: Debug + ?Sized> FieldDebug for &FieldProbe<'_, T> {
     fn __traced_field(&self) -> Value {
         let mut out = super::OutputValue::default();
         out.debug(self.0);
-        Value::from(out.value.map(|(text, _)| text).unwrap_or_default())
+        Value::from(
+            out.value
+                .map(|(text, _)| text.into_string())
+                .unwrap_or_default(),
+        )
     }
 }
 

@@ -15,7 +15,9 @@ use super::json_text::push_json_string;
 use super::primitive::{is_std_primitive, text_of, write_primitive, Written as PrimitiveKind};
 use crate::attributes::{MIME_JSON, MIME_TEXT};
 use crate::contain::{contained, failure};
+use crate::deferred::{INPUT_INLINE, OUTPUT_INLINE};
 use crate::redact::{Captured, Policy, REDACTED};
+use crate::small_text::{InlineText, SmallText, TextOut};
 
 /// What a captured value is written into. The three methods are the three capture rules:
 /// JSON for `Serialize`, Debug text for `Debug`, the type name for anything else.
@@ -41,7 +43,7 @@ fn capture_room(policy: &Policy) -> usize {
     }
 }
 
-fn not_serializable<T: ?Sized>(out: &mut String, err: &serde_json::Error) {
+fn not_serializable<T: ?Sized>(out: &mut impl TextOut, err: &serde_json::Error) {
     push_json_string(
         out,
         format_args!("<not serializable: {err}: {}>", std::any::type_name::<T>()),
@@ -51,7 +53,8 @@ fn not_serializable<T: ?Sized>(out: &mut String, err: &serde_json::Error) {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct InputObject {
-    json: String,
+    /// Inline while it is small (see [`crate::small_text`]).
+    json: SmallText<INPUT_INLINE>,
     policy: Arc<Policy>,
     /// The most bytes the object may take.
     limit: usize,
@@ -77,8 +80,8 @@ impl InputObject {
 
     /// An empty object whose values are written under `policy` (the call's).
     pub(crate) fn with_policy(policy: Arc<Policy>) -> Self {
-        let mut json = String::with_capacity(64);
-        json.push('{');
+        let mut json = SmallText::new();
+        json.push_text("{");
         Self {
             json,
             limit: capture_room(&policy),
@@ -91,7 +94,7 @@ impl InputObject {
     }
 
     fn room(&self) -> usize {
-        self.limit.saturating_sub(self.json.len())
+        self.limit.saturating_sub(self.json.text_len())
     }
 
     /// The policy the values are written under.
@@ -104,11 +107,11 @@ impl InputObject {
         if self.cut {
             return self;
         }
-        if self.json.len() > 1 {
-            self.json.push(',');
+        if self.json.text_len() > 1 {
+            self.json.push_text(",");
         }
         push_json_string(&mut self.json, format_args!("{name}"));
-        self.json.push(':');
+        self.json.push_text(":");
         self.masked = self.policy.is_secret_key(name);
         self
     }
@@ -119,10 +122,10 @@ impl InputObject {
         if self.cut {
             return self;
         }
-        if self.json.len() > 1 {
-            self.json.push(',');
+        if self.json.text_len() > 1 {
+            self.json.push_text(",");
         }
-        self.json.push_str(json_key);
+        self.json.push_text(json_key);
         let name = json_key.trim_end_matches(':').trim_matches('"');
         self.masked = self.policy.is_secret_key(name);
         self
@@ -132,9 +135,9 @@ impl InputObject {
     /// it did.
     fn write_masked(&mut self) -> bool {
         if std::mem::take(&mut self.masked) {
-            self.json.push('"');
-            self.json.push_str(REDACTED);
-            self.json.push('"');
+            self.json.push_text("\"");
+            self.json.push_text(REDACTED);
+            self.json.push_text("\"");
             true
         } else {
             false
@@ -143,20 +146,37 @@ impl InputObject {
 
     /// Marks the object cut when it went past its limit.
     fn check_room(&mut self) {
-        if self.json.len() >= self.limit {
+        if self.json.text_len() >= self.limit {
             self.cut = true;
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn finish(mut self) -> Captured {
         if !self.cut {
-            self.json.push('}');
+            self.json.push_text("}");
         }
         Captured {
-            text: self.json,
+            text: self.json.into_string(),
             cut: self.cut,
             failures: self.failures,
         }
+    }
+
+    /// The object still inline when it is whole and nothing failed (to be carried in the
+    /// span's record: see [`crate::deferred`]); else the capture, as [`Self::finish`].
+    pub(crate) fn finish_small(mut self) -> Result<InlineText<INPUT_INLINE>, Captured> {
+        if !self.cut {
+            self.json.push_text("}");
+            if let (Some(text), true) = (self.json.inline(), self.failures.is_empty()) {
+                return Ok(*text);
+            }
+        }
+        Err(Captured {
+            text: self.json.into_string(),
+            cut: self.cut,
+            failures: self.failures,
+        })
     }
 }
 
@@ -174,18 +194,20 @@ impl ValueSink for InputObject {
             self.check_room();
             return;
         }
-        let mut bytes = std::mem::take(&mut self.json).into_bytes();
+        let mut bytes = std::mem::take(self.json.heap()).into_bytes();
         let start = bytes.len();
         let written = contained(|| write_json(&mut bytes, value, room, &self.policy));
         // serde_json writes UTF-8 only, and a cut is made at a character boundary.
-        self.json = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        self.json = SmallText::Heap(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
         match written {
             Ok(Written::Whole) => {}
             Ok(Written::Cut) => self.cut = true,
             Ok(Written::Failed(err)) => not_serializable::<T>(&mut self.json, &err),
             Err(message) => {
-                self.json.truncate(start);
+                self.json.cut_to(start);
                 let what = failure("Serialize", std::any::type_name::<T>(), &message);
                 push_json_string(&mut self.json, format_args!("<capture failed: {what}>"));
                 self.failures.push(what);
@@ -244,7 +266,8 @@ fn decode_cut_string(json: &str) -> Option<String> {
 pub struct OutputValue {
     /// The call's policy; the one in force when none was given.
     policy: Option<Arc<Policy>>,
-    pub(crate) value: Option<(String, &'static str)>,
+    /// The value (inline while it is small) and its MIME type.
+    pub(crate) value: Option<(SmallText<OUTPUT_INLINE>, &'static str)>,
     /// The value was cut at the size limit.
     pub(crate) cut: bool,
     /// What panicked while the value was captured.
@@ -281,8 +304,8 @@ impl ValueSink for OutputValue {
         if is_std_primitive::<T>() {
             // An integer or boolean: its JSON (at most 40 bytes, an `i128`; a string that
             // could be longer is declined by that room, not copied).
-            let mut json = String::new();
-            if let Some(PrimitiveKind::Json) = write_primitive(value, &mut json, 40) {
+            let mut json = SmallText::new();
+            if let Some(PrimitiveKind::Json) = write_primitive(value, &mut json, OUTPUT_INLINE) {
                 self.value = Some((json, MIME_JSON));
                 return;
             }
@@ -298,7 +321,7 @@ impl ValueSink for OutputValue {
         let written = contained(|| write_json(&mut bytes, value, capture_room(&policy), &policy));
         let json = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        self.value = Some(match written {
+        let (text, mime) = match written {
             Ok(Written::Whole) => match json.starts_with('"') {
                 true => match serde_json::from_str::<String>(&json) {
                     Ok(text) => (text, MIME_TEXT),
@@ -328,29 +351,29 @@ impl ValueSink for OutputValue {
                 self.failure = Some(what);
                 (text, MIME_TEXT)
             }
-        });
+        };
+        self.value = Some((text.into(), mime));
     }
 
     fn debug<T: Debug + ?Sized>(&mut self, value: &T) {
-        let policy = crate::redact::policy();
-        self.value = Some(
-            match contained(|| debug_text(value, capture_room(&policy))) {
-                Ok((text, cut)) => {
-                    self.cut = cut;
-                    (policy.redact_debug(text), MIME_TEXT)
-                }
-                Err(message) => {
-                    let what = failure("Debug", std::any::type_name::<T>(), &message);
-                    let text = format!("<capture failed: {what}>");
-                    self.failure = Some(what);
-                    (text, MIME_TEXT)
-                }
-            },
-        );
+        let policy = self.policy();
+        let (text, mime) = match contained(|| debug_text(value, capture_room(&policy))) {
+            Ok((text, cut)) => {
+                self.cut = cut;
+                (policy.redact_debug(text), MIME_TEXT)
+            }
+            Err(message) => {
+                let what = failure("Debug", std::any::type_name::<T>(), &message);
+                let text = format!("<capture failed: {what}>");
+                self.failure = Some(what);
+                (text, MIME_TEXT)
+            }
+        };
+        self.value = Some((text.into(), mime));
     }
 
     fn type_name(&mut self, name: &'static str) {
-        self.value = Some((format!("<{name}>"), MIME_TEXT));
+        self.value = Some((format!("<{name}>").into(), MIME_TEXT));
     }
 }
 
@@ -403,9 +426,14 @@ mod tests {
     fn output_strings_are_text_and_the_rest_json() {
         let mut out = OutputValue::default();
         out.serialize("hi\n");
-        assert_eq!(out.value, Some(("hi\n".to_owned(), MIME_TEXT)));
+        let text = |out: &OutputValue| {
+            out.value
+                .as_ref()
+                .map(|(text, mime)| (text.as_str().to_owned(), *mime))
+        };
+        assert_eq!(text(&out), Some(("hi\n".to_owned(), MIME_TEXT)));
         out.serialize(&[1, 2]);
-        assert_eq!(out.value, Some(("[1,2]".to_owned(), MIME_JSON)));
+        assert_eq!(text(&out), Some(("[1,2]".to_owned(), MIME_JSON)));
         let mut unit = OutputValue::default();
         unit.serialize(&());
         assert_eq!(unit.value, None);

@@ -9,6 +9,7 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
+use crate::deferred::Deferred;
 use crate::site::{CallSite, SCOPE};
 
 /// Who made a span: a `#[traced]` function (its attributes and scope are static) or a
@@ -50,6 +51,8 @@ pub(super) struct Finished {
     /// Events, links and a status: most spans have none, so they are kept out of line
     /// and the record stays small (it is copied once into its thread's buffer).
     pub(super) extras: Option<Box<Extras>>,
+    /// Small captured values, made attributes at export (see [`crate::deferred`]).
+    pub(super) deferred: Deferred,
 }
 
 /// The rarer parts of a span.
@@ -61,13 +64,22 @@ pub(super) struct Extras {
 }
 
 impl Finished {
-    /// The standard export form: the site's attributes first, then the span's own.
+    /// The standard export form: the site's attributes first, then the span's own, then
+    /// the captured values it carried.
     pub(super) fn into_span_data(self) -> SpanData {
-        let (attributes, instrumentation_scope) = match self.origin {
-            Origin::Site(site) => (site.attributes_then(self.attributes), SCOPE.clone()),
+        let deferred = self.deferred.attribute_count();
+        let (mut attributes, instrumentation_scope) = match self.origin {
+            Origin::Site(site) => (
+                site.attributes_then(self.attributes, deferred),
+                SCOPE.clone(),
+            ),
             Origin::Traced => (self.attributes, SCOPE.clone()),
             Origin::Tracer(scope) => (self.attributes, InstrumentationScope::clone(&scope)),
         };
+        if deferred > 0 {
+            attributes.reserve(deferred);
+            self.deferred.push_attributes(&mut attributes);
+        }
         let extras = self.extras.map(|extras| *extras).unwrap_or_default();
         SpanData {
             span_context: self.span_context,
@@ -103,6 +115,14 @@ impl Finished {
             + self.attributes.capacity() * std::mem::size_of::<KeyValue>()
             + text
             + if self.extras.is_some() { 512 } else { 0 }
+    }
+
+    /// Keeps the captured values a call handed over, within the `free` attribute slots
+    /// left (what does not fit is counted as dropped, as a late `set_attribute` is).
+    pub(super) fn keep(&mut self, deferred: Deferred, free: usize) {
+        let (kept, dropped) = deferred.within(free);
+        self.deferred = kept;
+        self.dropped_attributes_count = self.dropped_attributes_count.saturating_add(dropped);
     }
 
     pub(super) fn extras(&mut self) -> &mut Extras {

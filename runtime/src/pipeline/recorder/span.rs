@@ -55,14 +55,22 @@ impl RecordingSpan {
         let Some(recording) = self.data.take() else {
             return;
         };
+        // Taken whether or not the span is exported: the slot is left empty.
+        let handed = crate::deferred::take_for(self.span_context.span_id());
         if !recording.export {
             return;
         }
+        let free = recording
+            .attribute_room()
+            .saturating_sub(recording.record.attributes.len());
         let Recording {
             mut record,
             pipeline,
             ..
         } = recording;
+        if let Some(deferred) = handed {
+            record.keep(deferred, free);
+        }
         record.end_time = end_time.unwrap_or_else(opentelemetry::time::now);
         buffers::push(pipeline, record);
     }

@@ -1,0 +1,289 @@
+//! Small captured values travel in the span's record on `init()`'s pipeline and become
+//! attributes on the export thread (no allocation on the calling thread); on any other
+//! tracer provider they are set as attributes at once. Either way a span must carry the
+//! same attributes with the same values: this file records the same calls both ways and
+//! compares them, and checks the edges (the size limit, a mask function, the attribute
+//! count limit).
+
+use std::sync::{Mutex, MutexGuard};
+
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+use serde::Serialize;
+use traced::{traced, Config};
+use traced_tests::attr_str;
+
+/// `init()` is process-wide: the tests of this file take turns.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[traced]
+fn add(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+#[traced]
+fn greet(name: &str, loud: bool) -> String {
+    if loud {
+        format!("HELLO, {name}!")
+    } else {
+        format!("hello, {name}")
+    }
+}
+
+#[traced]
+fn widest(x: i128) -> i128 {
+    x
+}
+
+#[traced]
+fn letter(upper: bool) -> char {
+    if upper {
+        'X'
+    } else {
+        'x'
+    }
+}
+
+#[traced]
+fn long_reply(n: usize) -> String {
+    "é".repeat(n)
+}
+
+#[traced]
+fn login(user: &str, api_key: &str) -> bool {
+    !user.is_empty() && !api_key.is_empty()
+}
+
+#[traced]
+fn parse(text: &str) -> Result<u8, std::num::ParseIntError> {
+    text.parse()
+}
+
+#[traced]
+fn maybe(n: i8) -> Option<i8> {
+    (n > 0).then_some(n)
+}
+
+#[traced]
+fn half(x: f64) -> f64 {
+    x / 2.0
+}
+
+#[derive(Serialize)]
+struct Point {
+    x: i32,
+    y: i32,
+}
+
+#[traced]
+fn norm(p: &Point) -> i64 {
+    i64::from(p.x.abs()) + i64::from(p.y.abs())
+}
+
+#[traced]
+fn nothing(flag: bool) {
+    let _ = flag;
+}
+
+/// Every call of the file, once (the names are the spans').
+fn calls() {
+    add(1, 2);
+    add(u64::MAX, 0);
+    greet("Ada \"the first\"\n", true);
+    greet("Grace", false);
+    widest(i128::MIN);
+    letter(true);
+    long_reply(20); // 40 bytes: inline
+    long_reply(21); // 42 bytes: on the heap
+    greet(&"ü".repeat(21), false); // input of 63 bytes
+    greet(&"ü".repeat(22), false); // input of 65 bytes
+    login("ada", "sk-123");
+    let _ = parse("12");
+    let _ = parse("x");
+    maybe(3);
+    maybe(-3);
+    half(0.5);
+    norm(&Point { x: 3, y: -4 });
+    nothing(true);
+}
+
+/// A span's name, its captured values (input, output, and what traced says about them)
+/// in order of key, and its status.
+type Captured = (String, Vec<(String, String)>, String);
+
+/// The [`Captured`] view of a span.
+fn captured(span: &SpanData) -> Captured {
+    let mut attributes: Vec<(String, String)> = span
+        .attributes
+        .iter()
+        .filter(|kv| {
+            let key = kv.key.as_str();
+            key.starts_with("input.") || key.starts_with("output.") || key.starts_with("traced.")
+        })
+        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+        .collect();
+    attributes.sort();
+    (
+        span.name.to_string(),
+        attributes,
+        format!("{:?}", span.status),
+    )
+}
+
+fn all_captured(spans: &[SpanData]) -> Vec<Captured> {
+    let mut all: Vec<_> = spans.iter().map(captured).collect();
+    all.sort();
+    all
+}
+
+fn value<'a>(spans: &'a [Captured], name: &str, key: &str) -> Vec<&'a str> {
+    spans
+        .iter()
+        .filter(|(span, _, _)| span == name)
+        .filter_map(|(_, attributes, _)| {
+            attributes
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_attributes_on_our_pipeline_as_on_the_sdk() {
+    let _turn = one_at_a_time();
+
+    // First through the SDK's provider (set as the global provider; no `init()`).
+    let sdk = traced_tests::exporter();
+    calls();
+    let through_sdk = all_captured(&sdk.get_finished_spans().expect("spans"));
+
+    // Then through `init()`'s pipeline, where small values travel in the record.
+    let ours = InMemorySpanExporter::default();
+    let guard = Config::new().exporter(ours.clone()).init().expect("init");
+    calls();
+    guard.flush();
+    let through_ours = all_captured(&ours.get_finished_spans().expect("spans"));
+    guard.shutdown();
+
+    assert_eq!(through_ours.len(), 18);
+    assert_eq!(through_ours, through_sdk);
+
+    // And the values are the ones expected, not only the same.
+    let spans = &through_ours;
+    assert_eq!(
+        value(spans, "add", "input.value"),
+        [r#"{"a":1,"b":2}"#, r#"{"a":18446744073709551615,"b":0}"#]
+    );
+    assert_eq!(
+        value(spans, "add", "output.value"),
+        ["3", "18446744073709551615"]
+    );
+    assert_eq!(
+        value(spans, "add", "output.mime_type"),
+        ["application/json", "application/json"]
+    );
+    assert_eq!(
+        value(spans, "widest", "output.value"),
+        ["-170141183460469231731687303715884105728"]
+    );
+    assert_eq!(value(spans, "letter", "output.value"), ["X"]);
+    assert_eq!(value(spans, "letter", "output.mime_type"), ["text/plain"]);
+    assert!(value(spans, "greet", "input.value")
+        .contains(&r#"{"name":"Ada \"the first\"\n","loud":true}"#));
+    assert!(value(spans, "greet", "output.value").contains(&"HELLO, Ada \"the first\"\n!"));
+    assert_eq!(
+        value(spans, "login", "input.value"),
+        [r#"{"user":"ada","api_key":"[REDACTED]"}"#]
+    );
+    assert_eq!(value(spans, "parse", "output.value"), ["12"]);
+    assert_eq!(value(spans, "maybe", "output.value"), ["null", "3"]);
+    assert_eq!(value(spans, "half", "input.value"), [r#"{"x":0.5}"#]);
+    assert_eq!(
+        value(spans, "norm", "input.value"),
+        [r#"{"p":{"x":3,"y":-4}}"#]
+    );
+    assert_eq!(value(spans, "nothing", "output.value"), Vec::<&str>::new());
+    let failed = spans
+        .iter()
+        .find(|(name, attributes, _)| {
+            name == "parse" && attributes.iter().any(|(_, v)| v == r#"{"text":"x"}"#)
+        })
+        .expect("the failed parse");
+    assert!(failed.2.contains("Error"), "{}", failed.2);
+}
+
+#[test]
+fn small_values_obey_the_size_limit_and_the_mask() {
+    let _turn = one_at_a_time();
+    let exporter = InMemorySpanExporter::default();
+    let guard = Config::new()
+        .exporter(exporter.clone())
+        .max_attribute_bytes(16)
+        .mask(|_key, value| value.replace("Grace", "<name>"))
+        .init()
+        .expect("init");
+    add(123456, 789012);
+    greet("Grace", false);
+    guard.flush();
+    let spans = exporter.get_finished_spans().expect("spans");
+    guard.shutdown();
+
+    let add = spans.iter().find(|s| s.name == "add").expect("add");
+    // `{"a":123456,"b":789012}` is 23 bytes: cut to at most 16, and said so.
+    let input = attr_str(add, "input.value").expect("input");
+    assert!(
+        input.len() <= 16 && input.starts_with(r#"{"a":123456,"#),
+        "{input}"
+    );
+    assert_eq!(
+        attr_str(add, "traced.truncated.input.value").as_deref(),
+        Some("more than 16")
+    );
+    assert_eq!(attr_str(add, "output.value").as_deref(), Some("912468"));
+
+    // A small, whole output still goes through the mask function.
+    let greet = spans.iter().find(|s| s.name == "greet").expect("greet");
+    assert_eq!(
+        attr_str(greet, "output.value").as_deref(),
+        Some("hello, <name>")
+    );
+}
+
+#[traced]
+fn busy(n: u64) -> u64 {
+    for i in 0..3 {
+        traced::current_span().set_attribute(format!("step.{i}"), i64::from(i));
+    }
+    n
+}
+
+#[test]
+fn the_attribute_count_limit_counts_what_the_record_carried() {
+    let _turn = one_at_a_time();
+    // 4 site attributes (code.*, openinference.span.kind) leave the span 5 of its own:
+    // its 3 steps and the input pair fit, the output pair does not.
+    std::env::set_var("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "9");
+    let exporter = InMemorySpanExporter::default();
+    let guard = Config::new()
+        .exporter(exporter.clone())
+        .init()
+        .expect("init");
+    std::env::remove_var("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT");
+    busy(7);
+    guard.flush();
+    let spans = exporter.get_finished_spans().expect("spans");
+    guard.shutdown();
+
+    let span = spans.iter().find(|s| s.name == "busy").expect("busy");
+    assert_eq!(span.attributes.len(), 9);
+    assert_eq!(attr_str(span, "input.value").as_deref(), Some(r#"{"n":7}"#));
+    assert_eq!(attr_str(span, "output.value"), None);
+    assert_eq!(
+        span.dropped_attributes_count, 2,
+        "the output and its MIME type"
+    );
+}
