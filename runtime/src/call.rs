@@ -11,11 +11,12 @@ use opentelemetry::{global, Context, KeyValue, Value};
 use crate::attributes as attr;
 use crate::capture::{InputObject, OutputValue};
 use crate::current::frames::{self, UserSet};
-use crate::deferred::{self, Deferred};
+use crate::deferred::{self, Deferred, INPUT_INLINE, OUTPUT_INLINE};
 use crate::error_chain::ErrorReport;
 use crate::pipeline::route::{self, Route};
 use crate::redact::Policy;
 use crate::site::{CallSite, SCOPE};
+use crate::small_text::InlineText;
 use crate::trace_wide;
 
 /// What a span is started for.
@@ -105,8 +106,10 @@ pub struct Call {
     ended: bool,
     /// The span is our provider's: small captured values travel in its record.
     ours: bool,
-    /// The small captured values, handed to the span as it ends.
-    deferred: Deferred,
+    /// The arguments' JSON when it travels in the span's record: handed to the span as
+    /// it ends, with the output.
+    /// (Boxed: a call that captures nothing, or not small, keeps the call small.)
+    input: Option<Box<InlineText<INPUT_INLINE>>>,
 }
 
 /// A call's span made current (see [`Call::run`]); dropping it restores the context.
@@ -304,7 +307,7 @@ impl Call {
             user_set: UserSet::default(),
             ended: false,
             ours: false,
-            deferred: Deferred::default(),
+            input: None,
         }
     }
 
@@ -350,7 +353,7 @@ impl Call {
             user_set: UserSet::default(),
             ended: true,
             ours: false,
-            deferred: Deferred::default(),
+            input: None,
         }
     }
 
@@ -401,7 +404,7 @@ impl Call {
         }
         let captured = match input.finish_small() {
             Ok(text) if self.defers(text.len()) => {
-                self.deferred.input = Some(text);
+                self.input = Some(Box::new(text));
                 return;
             }
             Ok(text) => crate::redact::Captured {
@@ -522,12 +525,13 @@ impl Call {
     /// What `finish` does once the value is recorded (not generic: compiled once).
     fn finish_recorded(&mut self, mut recorder: Outcome) {
         let span = self.cx.span();
+        let mut output = None;
         if let Some((text, mime)) = recorder.output.value.take() {
             if !self.user_set.contains(UserSet::OUTPUT) {
                 let whole = !recorder.output.cut && recorder.output.failure.is_none();
                 match text.inline() {
                     Some(inline) if whole && self.defers(inline.len()) => {
-                        self.deferred.output = Some((*inline, mime));
+                        output = Some((*inline, mime));
                     }
                     _ => {
                         let captured = crate::redact::Captured {
@@ -552,7 +556,7 @@ impl Call {
         } else if let Some(description) = recorder.failure {
             self.set_error_status(description);
         }
-        self.end();
+        self.end_with(output);
     }
 
     fn record_error(&self, error: ErrorReport) {
@@ -620,16 +624,20 @@ impl Call {
     }
 
     pub(crate) fn end(&mut self) {
+        self.end_with(None);
+    }
+
+    /// Ends the span, handing it the captured values it carries (the input kept by
+    /// [`Call::record_input`], and `output`).
+    fn end_with(&mut self, output: Option<(InlineText<OUTPUT_INLINE>, &'static str)>) {
         self.ended = true;
         // A span processor that panics (the SDK's simple processor does when it runs inside
         // `futures::executor::block_on`) must not take the user's call down with it: the
         // panic hook has already reported it, and the span is lost, not the program.
         let span = self.cx.span();
-        if !self.deferred.is_empty() {
-            deferred::hand_over(
-                span.span_context().span_id(),
-                std::mem::take(&mut self.deferred),
-            );
+        if self.input.is_some() || output.is_some() {
+            let input = self.input.take().map(|input| *input);
+            deferred::hand_over(span.span_context().span_id(), Deferred { input, output });
         }
         let _ = catch_unwind(AssertUnwindSafe(|| span.end()));
     }

@@ -78,21 +78,35 @@ impl Deferred {
 }
 
 thread_local! {
+    /// The span the values in [`HANDED`] are for; invalid when there are none (so a
+    /// span that ends with nothing handed over reads one word, not the values).
+    static HANDED_TO: Cell<SpanId> = const { Cell::new(SpanId::INVALID) };
     /// What the call ending on this thread hands to its span. `Deferred` is `Copy`, so
-    /// the slot has no destructor and is there until the thread is gone.
-    static HANDED: Cell<Option<(SpanId, Deferred)>> = const { Cell::new(None) };
+    /// neither slot has a destructor: they are there until the thread is gone.
+    static HANDED: Cell<Deferred> = const {
+        Cell::new(Deferred {
+            input: None,
+            output: None,
+        })
+    };
 }
 
 /// Leaves `deferred` for span `span`, which takes it as it ends, on this thread.
 pub(crate) fn hand_over(span: SpanId, deferred: Deferred) {
-    let _ = HANDED.try_with(|slot| slot.set(Some((span, deferred))));
+    let _ = HANDED.try_with(|slot| slot.set(deferred));
+    let _ = HANDED_TO.try_with(|slot| slot.set(span));
 }
 
 /// What was handed over for span `span`, if anything; the slot is emptied either way
 /// (what a span that never ended left there is not given to another).
 pub(crate) fn take_for(span: SpanId) -> Option<Deferred> {
-    let (handed_to, deferred) = HANDED.try_with(Cell::take).ok().flatten()?;
-    (handed_to == span).then_some(deferred)
+    let handed_to = HANDED_TO
+        .try_with(|slot| slot.replace(SpanId::INVALID))
+        .unwrap_or(SpanId::INVALID);
+    if handed_to == SpanId::INVALID || handed_to != span {
+        return None;
+    }
+    HANDED.try_with(Cell::take).ok()
 }
 
 #[cfg(test)]

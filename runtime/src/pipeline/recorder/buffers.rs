@@ -18,8 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use super::finished::Finished;
+use super::finished::{Batch, Finished};
 use super::signal::Signal;
+use crate::deferred::Deferred;
 
 /// The spans of one pipeline waiting for export, over all threads.
 #[derive(Debug)]
@@ -30,7 +31,7 @@ pub(super) struct Buffers {
     shared: Arc<ThreadBuffer>,
     /// Emptied batch vectors the export thread hands back, so a thread starting a batch
     /// reuses one instead of allocating (and faulting in) a new one.
-    spare: Mutex<Vec<Vec<Finished>>>,
+    spare: Mutex<Vec<Batch>>,
     pub(super) signal: Signal,
     batch_size: usize,
     queue_limit: usize,
@@ -67,9 +68,9 @@ struct ThreadBuffer {
 #[derive(Debug, Default)]
 struct Pending {
     /// The batch being filled.
-    filling: Vec<Finished>,
+    filling: Batch,
     /// Full batches, waiting for the export thread.
-    full: Vec<Vec<Finished>>,
+    full: Vec<Batch>,
     /// Spans in `filling` and `full`.
     count: usize,
     /// Their estimated bytes.
@@ -81,7 +82,7 @@ struct Pending {
 /// What the export thread took from the buffers.
 #[derive(Debug, Default)]
 pub(super) struct Taken {
-    pub(super) batches: Vec<Vec<Finished>>,
+    pub(super) batches: Vec<Batch>,
     pub(super) spans: u64,
     pub(super) rejected: u64,
 }
@@ -192,11 +193,11 @@ impl Buffers {
         }
     }
 
-    fn push(&self, buffer: &ThreadBuffer, span: Box<Finished>) {
+    fn push(&self, buffer: &ThreadBuffer, span: Box<Finished>, deferred: Option<&Deferred>) {
         if self.is_closed() {
             return;
         }
-        let weight = span.weight();
+        let weight = span.weight() + deferred.map_or(0, |_| std::mem::size_of::<Deferred>());
         if !self.reserve(weight) {
             lock(&buffer.pending).rejected += 1;
             return;
@@ -211,12 +212,12 @@ impl Buffers {
         }
         pending.count += 1;
         pending.bytes += weight;
-        if pending.filling.capacity() == 0 {
+        if pending.filling.spans.capacity() == 0 {
             pending.filling = lock(&self.spare)
                 .pop()
-                .unwrap_or_else(|| Vec::with_capacity(self.batch_size));
+                .unwrap_or_else(|| Batch::with_capacity(self.batch_size));
         }
-        pending.filling.push(*span);
+        pending.filling.push(*span, deferred);
         if pending.filling.len() < self.batch_size {
             return;
         }
@@ -227,8 +228,8 @@ impl Buffers {
     }
 
     /// Gives back an emptied batch vector for reuse (a few are kept).
-    pub(super) fn recycle(&self, batch: Vec<Finished>) {
-        if batch.capacity() == self.batch_size {
+    pub(super) fn recycle(&self, batch: Batch) {
+        if batch.spans.capacity() == self.batch_size && batch.is_empty() {
             let mut spare = lock(&self.spare);
             if spare.len() < SPARE_BATCHES {
                 spare.push(batch);
@@ -261,20 +262,20 @@ impl Buffers {
 }
 
 /// Hands an ended span to the pipeline with that generation, through this thread's buffer.
-pub(super) fn push(generation: u64, span: Box<Finished>) {
+pub(super) fn push(generation: u64, span: Box<Finished>, deferred: Option<&Deferred>) {
     let mut span = Some(span);
     let _ = LOCAL.try_with(|local| {
         let Ok(mut local) = local.try_borrow_mut() else {
             return;
         };
         if let Some(span) = span.take() {
-            push_through(&mut local, generation, span);
+            push_through(&mut local, generation, span, deferred);
         }
     });
     if let Some(span) = span {
         // This thread's locals are being torn down (a span ended in a destructor).
         if let Some(pipeline) = live(generation) {
-            pipeline.push(&pipeline.shared, span);
+            pipeline.push(&pipeline.shared, span, deferred);
         }
     }
 }
@@ -284,12 +285,13 @@ fn push_through(
     local: &mut Vec<(Arc<Buffers>, Arc<ThreadBuffer>)>,
     generation: u64,
     span: Box<Finished>,
+    deferred: Option<&Deferred>,
 ) {
     if let Some((pipeline, buffer)) = local
         .iter()
         .find(|(pipeline, _)| pipeline.generation == generation)
     {
-        pipeline.push(buffer, span);
+        pipeline.push(buffer, span, deferred);
         return;
     }
     local.retain(|(pipeline, _)| !pipeline.is_closed());
@@ -299,7 +301,7 @@ fn push_through(
     };
     let buffer = Arc::new(ThreadBuffer::default());
     lock(&pipeline.buffers).push(buffer.clone());
-    pipeline.push(&buffer, span);
+    pipeline.push(&buffer, span, deferred);
     local.push((pipeline, buffer));
 }
 

@@ -9,7 +9,7 @@ use opentelemetry::Context;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::buffers::Buffers;
-use super::finished::Finished;
+use super::finished::Batch;
 use super::signal::Signal;
 use crate::pipeline::stats::Counters;
 
@@ -105,22 +105,22 @@ fn run<E: SpanExporter>(pipeline: &Buffers, exporter: &E, schedule: Schedule, co
 fn export_merged<E: SpanExporter>(
     pipeline: &Buffers,
     exporter: &E,
-    batches: Vec<Vec<Finished>>,
+    batches: Vec<Batch>,
     max_batch: usize,
     counters: &Counters,
 ) {
     let max_batch = max_batch.max(1);
     let mut out: Vec<SpanData> = Vec::new();
     for mut batch in batches {
-        for finished in batch.drain(..) {
+        batch.drain_span_data(|span| {
             if out.capacity() == 0 {
                 out.reserve_exact(max_batch);
             }
-            out.push(finished.into_span_data());
+            out.push(span);
             if out.len() == max_batch {
                 export(exporter, std::mem::take(&mut out), counters);
             }
-        }
+        });
         pipeline.recycle(batch);
     }
     if !out.is_empty() {

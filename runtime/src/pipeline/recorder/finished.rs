@@ -51,8 +51,56 @@ pub(super) struct Finished {
     /// Events, links and a status: most spans have none, so they are kept out of line
     /// and the record stays small (it is copied once into its thread's buffer).
     pub(super) extras: Option<Box<Extras>>,
-    /// Small captured values, made attributes at export (see [`crate::deferred`]).
-    pub(super) deferred: Deferred,
+}
+
+/// One thread's ended spans, in the order they ended, with the small captured values
+/// some of them carried ([`crate::deferred`]), by index. Most spans carry none: kept
+/// beside the records, not in each, the values cost a span without captures nothing (a
+/// larger record made every span slower to buffer and export).
+#[derive(Debug, Default)]
+pub(super) struct Batch {
+    pub(super) spans: Vec<Finished>,
+    captured: Vec<(usize, Deferred)>,
+}
+
+impl Batch {
+    pub(super) fn with_capacity(spans: usize) -> Self {
+        Self {
+            spans: Vec::with_capacity(spans),
+            captured: Vec::new(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub(super) fn push(&mut self, span: Finished, deferred: Option<&Deferred>) {
+        if let Some(deferred) = deferred {
+            self.captured.push((self.spans.len(), *deferred));
+        }
+        self.spans.push(span);
+    }
+
+    /// Gives each span in export form to `each`, in order, leaving the batch empty (for
+    /// reuse).
+    pub(super) fn drain_span_data(&mut self, mut each: impl FnMut(SpanData)) {
+        if self.captured.is_empty() {
+            for span in self.spans.drain(..) {
+                each(span.into_span_data(None));
+            }
+            return;
+        }
+        let mut captured = self.captured.drain(..).peekable();
+        for (at, span) in self.spans.drain(..).enumerate() {
+            let carried = captured.next_if(|(of, _)| *of == at).map(|(_, d)| d);
+            each(span.into_span_data(carried.as_ref()));
+        }
+    }
 }
 
 /// The rarer parts of a span.
@@ -66,8 +114,8 @@ pub(super) struct Extras {
 impl Finished {
     /// The standard export form: the site's attributes first, then the span's own, then
     /// the captured values it carried.
-    pub(super) fn into_span_data(self) -> SpanData {
-        let deferred = self.deferred.attribute_count();
+    pub(super) fn into_span_data(self, carried: Option<&Deferred>) -> SpanData {
+        let deferred = carried.map_or(0, Deferred::attribute_count);
         let (mut attributes, instrumentation_scope) = match self.origin {
             Origin::Site(site) => (
                 site.attributes_then(self.attributes, deferred),
@@ -76,9 +124,9 @@ impl Finished {
             Origin::Traced => (self.attributes, SCOPE.clone()),
             Origin::Tracer(scope) => (self.attributes, InstrumentationScope::clone(&scope)),
         };
-        if deferred > 0 {
+        if let Some(carried) = carried {
             attributes.reserve(deferred);
-            self.deferred.push_attributes(&mut attributes);
+            carried.push_attributes(&mut attributes);
         }
         let extras = self.extras.map(|extras| *extras).unwrap_or_default();
         SpanData {
@@ -117,12 +165,12 @@ impl Finished {
             + if self.extras.is_some() { 512 } else { 0 }
     }
 
-    /// Keeps the captured values a call handed over, within the `free` attribute slots
-    /// left (what does not fit is counted as dropped, as a late `set_attribute` is).
-    pub(super) fn keep(&mut self, deferred: Deferred, free: usize) {
+    /// What of the captured values a call handed over fits the `free` attribute slots
+    /// left (the rest is counted as dropped, as a late `set_attribute` is).
+    pub(super) fn keep(&mut self, deferred: Deferred, free: usize) -> Option<Deferred> {
         let (kept, dropped) = deferred.within(free);
-        self.deferred = kept;
         self.dropped_attributes_count = self.dropped_attributes_count.saturating_add(dropped);
+        (!kept.is_empty()).then_some(kept)
     }
 
     pub(super) fn extras(&mut self) -> &mut Extras {

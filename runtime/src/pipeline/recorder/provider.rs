@@ -21,7 +21,6 @@ use super::export_thread::{self, Schedule};
 use super::finished::{Extras, Finished, Origin};
 use super::sampling::Sampling;
 use super::span::{truncate, Recording, RecordingSpan};
-use crate::deferred::Deferred;
 use crate::pipeline::stats::Counters;
 use crate::pipeline::SamplerConfig;
 use crate::site::{CallSite, SCOPE};
@@ -295,7 +294,6 @@ impl Inner {
                 attributes,
                 dropped_attributes_count,
                 extras: extras(start.events, start.links, &limits),
-                deferred: Deferred::default(),
             }),
             limits,
             pipeline: self.pipeline.generation(),

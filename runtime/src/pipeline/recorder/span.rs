@@ -60,19 +60,18 @@ impl RecordingSpan {
         if !recording.export {
             return;
         }
-        let free = recording
-            .attribute_room()
-            .saturating_sub(recording.record.attributes.len());
+        let free = recording.attribute_room();
         let Recording {
             mut record,
             pipeline,
             ..
         } = recording;
-        if let Some(deferred) = handed {
-            record.keep(deferred, free);
-        }
+        let carried = handed.and_then(|deferred| {
+            let free = free.saturating_sub(record.attributes.len());
+            record.keep(deferred, free)
+        });
         record.end_time = end_time.unwrap_or_else(opentelemetry::time::now);
-        buffers::push(pipeline, record);
+        buffers::push(pipeline, record, carried.as_ref());
     }
 }
 
