@@ -190,6 +190,7 @@ fn call_site(options: &Options, item: &ItemFn, private: &TokenStream) -> TokenSt
             file: ::core::file!(),
             line: #line,
             kind: #private::ObservationType::#kind,
+            args: #private::ArgVerdicts::new(),
         };
     }
 }
@@ -211,13 +212,16 @@ fn record_input(options: &Options, bindings: &[Ident], private: &TokenStream) ->
         let names = captured
             .iter()
             .map(|name| format!("\"{}\":", name.unraw_string()));
+        let indexes = 0..captured.len();
         quote! {
             #[allow(unused_imports)]
             use #private::{
                 CaptureDebug as _, CaptureOwn as _, CaptureSerialize as _, CaptureTypeName as _,
             };
             let mut __traced_input = __traced_call.input();
-            #( (&&&&#private::Capture(&#captured)).__traced_capture(__traced_input.key(#names)); )*
+            #( (&&&&#private::Capture(&#captured)).__traced_capture(
+                __traced_input.site_key(&__TRACED_CALL_SITE, #indexes, #names)
+            ); )*
             __traced_call.record_input(__traced_input);
         }
     });

@@ -110,7 +110,7 @@ pub mod __private {
     pub use crate::instrument::Instrumented;
     pub use crate::observation::ObservationType;
     pub use crate::propagation::{extract, Extracted, IntoParent};
-    pub use crate::site::CallSite;
+    pub use crate::site::{ArgVerdicts, CallSite};
     pub use crate::stream::{
         ChunkAccumulate, ChunkDebug, ChunkProbe, ChunkSerialize, ChunkText, ChunkTypeName,
         StreamOutput, TracedStream,

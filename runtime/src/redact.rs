@@ -65,6 +65,10 @@ impl std::fmt::Debug for MaskFn {
 pub(crate) struct Policy {
     /// Each secret name as its lowercase words (`api_key` → `["api", "key"]`).
     names: Vec<Vec<String>>,
+    /// Which secret names these are, as a number no other set of names has had in this
+    /// process: a call site keeps its arguments' verdicts under it
+    /// ([`ArgVerdicts`](crate::site::ArgVerdicts)).
+    pub(crate) names_generation: u32,
     /// Rejects, in one pass, texts where no secret word can occur.
     prefilter: Prefilter,
     pub(crate) max_bytes: usize,
@@ -123,9 +127,11 @@ impl Policy {
             .map(|n| words(n.as_ref()))
             .filter(|w| !w.is_empty())
             .collect();
+        static GENERATIONS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
         Self {
             prefilter: Prefilter::new(&names),
             names,
+            names_generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             max_bytes,
             mask: None,
             blob_dir: None,

@@ -287,3 +287,39 @@ fn the_attribute_count_limit_counts_what_the_record_carried() {
         "the output and its MIME type"
     );
 }
+
+#[traced]
+fn lookup(account: &str, page: u8) -> u8 {
+    let _ = account;
+    page
+}
+
+/// The input of the `lookup` span exported under `config`.
+fn lookup_input_under(config: Config) -> String {
+    let exporter = InMemorySpanExporter::default();
+    let guard = config.exporter(exporter.clone()).init().expect("init");
+    lookup("ada-7", 2);
+    guard.flush();
+    let spans = exporter.get_finished_spans().expect("spans");
+    guard.shutdown();
+    let span = spans.iter().find(|s| s.name == "lookup").expect("lookup");
+    attr_str(span, "input.value").expect("input")
+}
+
+#[test]
+fn a_call_site_decides_its_secret_arguments_anew_when_the_names_change() {
+    let _turn = one_at_a_time();
+    let plain = r#"{"account":"ada-7","page":2}"#;
+    let masked = r#"{"account":"[REDACTED]","page":2}"#;
+    assert_eq!(lookup_input_under(Config::new()), plain);
+    assert_eq!(
+        lookup_input_under(Config::new().also_secret(["account"])),
+        masked
+    );
+    // Decided once for these names, then kept: the same on the next calls.
+    assert_eq!(
+        lookup_input_under(Config::new().also_secret(["account"])),
+        masked
+    );
+    assert_eq!(lookup_input_under(Config::new()), plain);
+}

@@ -17,6 +17,7 @@ use crate::attributes::{MIME_JSON, MIME_TEXT};
 use crate::contain::{contained, failure};
 use crate::deferred::{INPUT_INLINE, OUTPUT_INLINE};
 use crate::redact::{Captured, Policy, REDACTED};
+use crate::site::CallSite;
 use crate::small_text::{InlineText, SmallText, TextOut};
 
 /// What a captured value is written into. The three methods are the three capture rules:
@@ -126,8 +127,31 @@ impl InputObject {
             self.json.push_text(",");
         }
         self.json.push_text(json_key);
-        let name = json_key.trim_end_matches(':').trim_matches('"');
-        self.masked = self.policy.is_secret_key(name);
+        self.masked = self.policy.is_secret_key(name_of(json_key));
+        self
+    }
+
+    /// [`Self::key`] of argument `index` of `site`, whose verdict (a secret name or not)
+    /// the site keeps.
+    pub fn site_key(
+        &mut self,
+        site: &'static CallSite,
+        index: usize,
+        json_key: &'static str,
+    ) -> &mut Self {
+        if self.cut {
+            return self;
+        }
+        if self.json.text_len() > 1 {
+            self.json.push_text(",");
+        }
+        self.json.push_text(json_key);
+        let generation = self.policy.names_generation;
+        self.masked = site.args.get(generation, index).unwrap_or_else(|| {
+            let secret = self.policy.is_secret_key(name_of(json_key));
+            site.args.set(generation, index, secret);
+            secret
+        });
         self
     }
 
@@ -242,6 +266,11 @@ impl ValueSink for InputObject {
         push_json_string(&mut self.json, format_args!("<{name}>"));
         self.check_room();
     }
+}
+
+/// The name in a key written as JSON (`"name":`).
+fn name_of(json_key: &str) -> &str {
+    json_key.trim_end_matches(':').trim_matches('"')
 }
 
 /// The text of a JSON string literal cut short: the literal closed and decoded (an
