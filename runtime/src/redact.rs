@@ -432,7 +432,9 @@ impl Policy {
             ));
         }
         if text.len() <= self.max_bytes {
-            let mut attributes = vec![KeyValue::new(key, text)];
+            // Room for the MIME type the callers add.
+            let mut attributes = Vec::with_capacity(2 + extra.len());
+            attributes.push(KeyValue::new(key, text));
             attributes.extend(extra);
             return attributes;
         }
