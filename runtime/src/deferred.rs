@@ -101,7 +101,13 @@ pub(crate) fn hand_over(span: SpanId, deferred: Deferred) {
 /// (what a span that never ended left there is not given to another).
 pub(crate) fn take_for(span: SpanId) -> Option<Deferred> {
     let handed_to = HANDED_TO
-        .try_with(|slot| slot.replace(SpanId::INVALID))
+        .try_with(|slot| {
+            let handed_to = slot.get();
+            if handed_to != SpanId::INVALID {
+                slot.set(SpanId::INVALID);
+            }
+            handed_to
+        })
         .unwrap_or(SpanId::INVALID);
     if handed_to == SpanId::INVALID || handed_to != span {
         return None;

@@ -112,7 +112,7 @@ fn export_merged<E: SpanExporter>(
     let max_batch = max_batch.max(1);
     let mut out: Vec<SpanData> = Vec::new();
     for mut batch in batches {
-        batch.drain_span_data(|span| {
+        for span in batch.drain_span_data() {
             if out.capacity() == 0 {
                 out.reserve_exact(max_batch);
             }
@@ -120,7 +120,7 @@ fn export_merged<E: SpanExporter>(
             if out.len() == max_batch {
                 export(exporter, std::mem::take(&mut out), counters);
             }
-        });
+        }
         pipeline.recycle(batch);
     }
     if !out.is_empty() {

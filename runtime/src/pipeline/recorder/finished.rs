@@ -79,6 +79,7 @@ impl Batch {
         self.spans.is_empty()
     }
 
+    #[inline]
     pub(super) fn push(&mut self, span: Finished, deferred: Option<&Deferred>) {
         if let Some(deferred) = deferred {
             self.captured.push((self.spans.len(), *deferred));
@@ -86,20 +87,33 @@ impl Batch {
         self.spans.push(span);
     }
 
-    /// Gives each span in export form to `each`, in order, leaving the batch empty (for
-    /// reuse).
-    pub(super) fn drain_span_data(&mut self, mut each: impl FnMut(SpanData)) {
-        if self.captured.is_empty() {
-            for span in self.spans.drain(..) {
-                each(span.into_span_data(None));
-            }
-            return;
+    /// The spans in export form, in order, leaving the batch empty (for reuse).
+    pub(super) fn drain_span_data(&mut self) -> SpanDataDrain<'_> {
+        SpanDataDrain {
+            spans: self.spans.drain(..),
+            captured: self.captured.drain(..).peekable(),
+            at: 0,
         }
-        let mut captured = self.captured.drain(..).peekable();
-        for (at, span) in self.spans.drain(..).enumerate() {
-            let carried = captured.next_if(|(of, _)| *of == at).map(|(_, d)| d);
-            each(span.into_span_data(carried.as_ref()));
-        }
+    }
+}
+
+/// See [`Batch::drain_span_data`].
+pub(super) struct SpanDataDrain<'a> {
+    spans: std::vec::Drain<'a, Finished>,
+    captured: std::iter::Peekable<std::vec::Drain<'a, (usize, Deferred)>>,
+    at: usize,
+}
+
+impl Iterator for SpanDataDrain<'_> {
+    type Item = SpanData;
+
+    #[inline]
+    fn next(&mut self) -> Option<SpanData> {
+        let span = self.spans.next()?;
+        let at = self.at;
+        self.at += 1;
+        let carried = self.captured.next_if(|(of, _)| *of == at).map(|(_, d)| d);
+        Some(span.into_span_data(carried.as_ref()))
     }
 }
 

@@ -60,14 +60,15 @@ impl RecordingSpan {
         if !recording.export {
             return;
         }
-        let free = recording.attribute_room();
         let Recording {
             mut record,
             pipeline,
+            limits,
             ..
         } = recording;
         let carried = handed.and_then(|deferred| {
-            let free = free.saturating_sub(record.attributes.len());
+            let room = record.origin.attribute_room(limits.max_attributes_per_span);
+            let free = room.saturating_sub(record.attributes.len());
             record.keep(deferred, free)
         });
         record.end_time = end_time.unwrap_or_else(opentelemetry::time::now);
