@@ -61,18 +61,22 @@ impl Deferred {
         (self, dropped)
     }
 
-    /// The attributes, as the calling thread would have set them.
+    /// The attributes, as the calling thread would have set them; a value the span
+    /// already has under the same key (set by hand, with `current_span().set_attribute`)
+    /// is kept instead (set by hand after the capture, it came later and won).
     pub(crate) fn push_attributes(&self, attributes: &mut Vec<KeyValue>) {
-        if let Some(input) = &self.input {
+        let set =
+            |attributes: &[KeyValue], key: &str| attributes.iter().any(|kv| kv.key.as_str() == key);
+        if let Some(input) = self.input.filter(|_| !set(attributes, attr::INPUT_VALUE)) {
             attributes.push(KeyValue::new(attr::INPUT_VALUE, input.as_str().to_owned()));
             attributes.push(KeyValue::new(attr::INPUT_MIME_TYPE, attr::MIME_JSON));
         }
-        if let Some((output, mime)) = &self.output {
+        if let Some((output, mime)) = self.output.filter(|_| !set(attributes, attr::OUTPUT_VALUE)) {
             attributes.push(KeyValue::new(
                 attr::OUTPUT_VALUE,
                 output.as_str().to_owned(),
             ));
-            attributes.push(KeyValue::new(attr::OUTPUT_MIME_TYPE, *mime));
+            attributes.push(KeyValue::new(attr::OUTPUT_MIME_TYPE, mime));
         }
     }
 }

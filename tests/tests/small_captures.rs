@@ -323,3 +323,32 @@ fn a_call_site_decides_its_secret_arguments_anew_when_the_names_change() {
     );
     assert_eq!(lookup_input_under(Config::new()), plain);
 }
+
+#[traced]
+fn relabelled(n: u32) -> u32 {
+    traced::current_span().set_attribute("input.value", "set by hand");
+    traced::current_span().set_attribute("output.value", "also by hand");
+    n
+}
+
+#[test]
+fn a_value_set_by_hand_wins_over_the_carried_one() {
+    let _turn = one_at_a_time();
+    let exporter = InMemorySpanExporter::default();
+    let guard = Config::new()
+        .exporter(exporter.clone())
+        .init()
+        .expect("init");
+    relabelled(1);
+    guard.flush();
+    let spans = exporter.get_finished_spans().expect("spans");
+    guard.shutdown();
+    let span = spans.iter().find(|s| s.name == "relabelled").expect("span");
+    for (key, value) in [
+        ("input.value", "set by hand"),
+        ("output.value", "also by hand"),
+    ] {
+        assert_eq!(traced_tests::attr_count(span, key), 1, "{key} once");
+        assert_eq!(attr_str(span, key).as_deref(), Some(value));
+    }
+}

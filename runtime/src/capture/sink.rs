@@ -318,6 +318,15 @@ impl OutputValue {
     fn policy(&self) -> Arc<Policy> {
         self.policy.clone().unwrap_or_else(crate::redact::policy)
     }
+
+    /// The value and MIME type recorded when `rule` (`Serialize`, `Debug`) of `T`
+    /// panicked with `message`; the failure is kept for the span.
+    fn failed<T: ?Sized>(&mut self, rule: &str, message: &str) -> (String, &'static str) {
+        let what = failure(rule, std::any::type_name::<T>(), message);
+        let text = format!("<capture failed: {what}>");
+        self.failure = Some(what);
+        (text, MIME_TEXT)
+    }
 }
 
 impl ValueSink for OutputValue {
@@ -374,12 +383,7 @@ impl ValueSink for OutputValue {
                 not_serializable::<T>(&mut text, &err);
                 (text, MIME_JSON)
             }
-            Err(message) => {
-                let what = failure("Serialize", std::any::type_name::<T>(), &message);
-                let text = format!("<capture failed: {what}>");
-                self.failure = Some(what);
-                (text, MIME_TEXT)
-            }
+            Err(message) => self.failed::<T>("Serialize", &message),
         };
         self.value = Some((text.into(), mime));
     }
@@ -391,12 +395,7 @@ impl ValueSink for OutputValue {
                 self.cut = cut;
                 (policy.redact_debug(text), MIME_TEXT)
             }
-            Err(message) => {
-                let what = failure("Debug", std::any::type_name::<T>(), &message);
-                let text = format!("<capture failed: {what}>");
-                self.failure = Some(what);
-                (text, MIME_TEXT)
-            }
+            Err(message) => self.failed::<T>("Debug", &message),
         };
         self.value = Some((text.into(), mime));
     }

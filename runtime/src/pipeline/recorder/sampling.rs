@@ -36,6 +36,7 @@ impl Sampling {
         }
     }
 
+    /// (Inline: the span path's common samplers are decided in a few instructions.)
     #[inline]
     pub(super) fn decide(
         &self,
@@ -52,9 +53,13 @@ impl Sampling {
                 !parent_cx.has_active_span() || parent_cx.span().span_context().is_sampled()
             }
             Self::Sdk(sampler) => {
-                return Self::decide_sdk(
-                    sampler, parent_cx, trace_id, name, kind, attributes, links,
-                )
+                let result =
+                    sampler.should_sample(Some(parent_cx), trace_id, name, kind, attributes, links);
+                return Decision {
+                    decision: result.decision,
+                    attributes: result.attributes,
+                    trace_state: result.trace_state,
+                };
             }
         };
         Decision {
@@ -66,29 +71,6 @@ impl Sampling {
             attributes: Vec::new(),
             // What the SDK's AlwaysOn/AlwaysOff give: the parent's trace state.
             trace_state: parent_cx.span().span_context().trace_state().clone(),
-        }
-    }
-}
-
-impl Sampling {
-    /// A sampler of the SDK's decides (kept out of line: the common samplers above are
-    /// decided inline on the span path).
-    #[inline(never)]
-    fn decide_sdk(
-        sampler: &Sampler,
-        parent_cx: &Context,
-        trace_id: TraceId,
-        name: &str,
-        kind: &SpanKind,
-        attributes: &[KeyValue],
-        links: &[Link],
-    ) -> Decision {
-        let result =
-            sampler.should_sample(Some(parent_cx), trace_id, name, kind, attributes, links);
-        Decision {
-            decision: result.decision,
-            attributes: result.attributes,
-            trace_state: result.trace_state,
         }
     }
 }
