@@ -522,6 +522,14 @@ impl Call {
         }
     }
 
+    /// Ends the call of a function that returns `()`: no output, no error to record.
+    #[inline]
+    pub fn end_returned(&mut self) {
+        if !self.ended {
+            self.end();
+        }
+    }
+
     /// What `finish` does once the value is recorded (not generic: compiled once).
     fn finish_recorded(&mut self, mut recorder: Outcome) {
         let span = self.cx.span();

@@ -35,6 +35,20 @@ where
     }
 }
 
+impl<F> Instrumented<F, fn(&mut Outcome, &())>
+where
+    F: Future<Output = ()>,
+{
+    /// For an `async fn` that returns `()`: nothing to record, the call just ends.
+    pub fn returning_unit(call: Call, future: F) -> Self {
+        Self {
+            future,
+            call,
+            record_output: None,
+        }
+    }
+}
+
 impl<F, C> Future for Instrumented<F, C>
 where
     F: Future,
@@ -47,8 +61,10 @@ where
         let future = this.future;
         let polled = this.call.run(|| future.poll(task));
         if let Poll::Ready(output) = &polled {
-            if let Some(record) = this.record_output.take() {
-                this.call.finish(output, record);
+            match this.record_output.take() {
+                Some(record) => this.call.finish(output, record),
+                // Returns `()` (or polled again after it completed: the call ended then).
+                None => this.call.end_returned(),
             }
         }
         polled
