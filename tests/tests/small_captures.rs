@@ -12,6 +12,25 @@ use serde::Serialize;
 use traced::{traced, Config};
 use traced_tests::attr_str;
 
+/// The spans `calls` made, exported through `init()`'s pipeline configured by `config`.
+fn spans_under(config: Config, calls: impl FnOnce()) -> Vec<SpanData> {
+    let exporter = InMemorySpanExporter::default();
+    let guard = config.exporter(exporter.clone()).init().expect("init");
+    calls();
+    guard.flush();
+    // Read before the shutdown: the in-memory exporter forgets its spans then.
+    let spans = exporter.get_finished_spans().expect("spans");
+    guard.shutdown();
+    spans
+}
+
+fn named<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
+    spans
+        .iter()
+        .find(|span| span.name == name)
+        .unwrap_or_else(|| panic!("no span {name}"))
+}
+
 /// `init()` is process-wide: the tests of this file take turns.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
@@ -162,12 +181,7 @@ fn the_same_attributes_on_our_pipeline_as_on_the_sdk() {
     let through_sdk = all_captured(&sdk.get_finished_spans().expect("spans"));
 
     // Then through `init()`'s pipeline, where small values travel in the record.
-    let ours = InMemorySpanExporter::default();
-    let guard = Config::new().exporter(ours.clone()).init().expect("init");
-    calls();
-    guard.flush();
-    let through_ours = all_captured(&ours.get_finished_spans().expect("spans"));
-    guard.shutdown();
+    let through_ours = all_captured(&spans_under(Config::new(), calls));
 
     assert_eq!(through_ours.len(), 18);
     assert_eq!(through_ours, through_sdk);
@@ -219,20 +233,15 @@ fn the_same_attributes_on_our_pipeline_as_on_the_sdk() {
 #[test]
 fn small_values_obey_the_size_limit_and_the_mask() {
     let _turn = one_at_a_time();
-    let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
+    let config = Config::new()
         .max_attribute_bytes(16)
-        .mask(|_key, value| value.replace("Grace", "<name>"))
-        .init()
-        .expect("init");
-    add(123456, 789012);
-    greet("Grace", false);
-    guard.flush();
-    let spans = exporter.get_finished_spans().expect("spans");
-    guard.shutdown();
+        .mask(|_key, value| value.replace("Grace", "<name>"));
+    let spans = spans_under(config, || {
+        add(123456, 789012);
+        greet("Grace", false);
+    });
 
-    let add = spans.iter().find(|s| s.name == "add").expect("add");
+    let add = named(&spans, "add");
     // `{"a":123456,"b":789012}` is 23 bytes: cut to at most 16, and said so.
     let input = attr_str(add, "input.value").expect("input");
     assert!(
@@ -246,7 +255,7 @@ fn small_values_obey_the_size_limit_and_the_mask() {
     assert_eq!(attr_str(add, "output.value").as_deref(), Some("912468"));
 
     // A small, whole output still goes through the mask function.
-    let greet = spans.iter().find(|s| s.name == "greet").expect("greet");
+    let greet = named(&spans, "greet");
     assert_eq!(
         attr_str(greet, "output.value").as_deref(),
         Some("hello, <name>")
@@ -267,18 +276,12 @@ fn the_attribute_count_limit_counts_what_the_record_carried() {
     // 4 site attributes (code.*, openinference.span.kind) leave the span 5 of its own:
     // its 3 steps and the input pair fit, the output pair does not.
     std::env::set_var("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "9");
-    let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
+    let spans = spans_under(Config::new(), || {
+        busy(7);
+    });
     std::env::remove_var("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT");
-    busy(7);
-    guard.flush();
-    let spans = exporter.get_finished_spans().expect("spans");
-    guard.shutdown();
 
-    let span = spans.iter().find(|s| s.name == "busy").expect("busy");
+    let span = named(&spans, "busy");
     assert_eq!(span.attributes.len(), 9);
     assert_eq!(attr_str(span, "input.value").as_deref(), Some(r#"{"n":7}"#));
     assert_eq!(attr_str(span, "output.value"), None);
@@ -296,14 +299,10 @@ fn lookup(account: &str, page: u8) -> u8 {
 
 /// The input of the `lookup` span exported under `config`.
 fn lookup_input_under(config: Config) -> String {
-    let exporter = InMemorySpanExporter::default();
-    let guard = config.exporter(exporter.clone()).init().expect("init");
-    lookup("ada-7", 2);
-    guard.flush();
-    let spans = exporter.get_finished_spans().expect("spans");
-    guard.shutdown();
-    let span = spans.iter().find(|s| s.name == "lookup").expect("lookup");
-    attr_str(span, "input.value").expect("input")
+    let spans = spans_under(config, || {
+        lookup("ada-7", 2);
+    });
+    attr_str(named(&spans, "lookup"), "input.value").expect("input")
 }
 
 #[test]
@@ -334,16 +333,10 @@ fn relabelled(n: u32) -> u32 {
 #[test]
 fn a_value_set_by_hand_wins_over_the_carried_one() {
     let _turn = one_at_a_time();
-    let exporter = InMemorySpanExporter::default();
-    let guard = Config::new()
-        .exporter(exporter.clone())
-        .init()
-        .expect("init");
-    relabelled(1);
-    guard.flush();
-    let spans = exporter.get_finished_spans().expect("spans");
-    guard.shutdown();
-    let span = spans.iter().find(|s| s.name == "relabelled").expect("span");
+    let spans = spans_under(Config::new(), || {
+        relabelled(1);
+    });
+    let span = named(&spans, "relabelled");
     for (key, value) in [
         ("input.value", "set by hand"),
         ("output.value", "also by hand"),
