@@ -140,6 +140,9 @@ record() { # name rc
 say "Phoenix $PHOENIX_VERSION"
 PY="$(find_python)" || die "needs python 3.11 to 3.14 (arize-phoenix $PHOENIX_VERSION requires it); set TRACED_E2E_PYTHON"
 
+# shellcheck source=lib/venv.sh
+. "$ROOT/scripts/lib/venv.sh"
+
 venv_ready() { # the stamp of a finished install, and a venv whose python still runs it
   [ -f "$STAMP" ] && "$VENV_PY" -c \
     'import sys, importlib.metadata as m; sys.exit(m.version("arize-phoenix") != sys.argv[1])' \
@@ -152,24 +155,9 @@ else
   echo "installing arize-phoenix==$PHOENIX_VERSION into $VENV (a few minutes the first time)"
   rm -rf "$VENV"
   mkdir -p "$CACHE_DIR"
-  if ! "$PY" -m venv "$VENV" >"$WORK/venv.log" 2>&1; then
-    # Debian's python3 ships venv/ensurepip separately
-    rm -rf "$VENV"
-    if command -v apt-get >/dev/null 2>&1; then
-      minor="$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-      echo "python -m venv failed; installing python${minor}-venv with apt-get"
-      SUDO=""
-      [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-      $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "python${minor}-venv" >/dev/null \
-        || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null \
-        || die "could not install python3-venv"
-      "$PY" -m venv "$VENV" || die "python -m venv failed even with python3-venv installed"
-    else
-      cat "$WORK/venv.log" >&2
-      die "python -m venv failed"
-    fi
-  fi
+  # Debian's python3 ships venv/ensurepip separately: the shared helper installs it.
+  VENV_NAME="e2e"
+  venv_make "$VENV" "$PY"
   "$VENV_PY" -m pip install --disable-pip-version-check --no-input -q "arize-phoenix==$PHOENIX_VERSION" \
     || die "pip install arize-phoenix==$PHOENIX_VERSION failed"
   "$VENV_PY" -c 'import phoenix.server.main' || die "arize-phoenix installed but does not import"
