@@ -52,8 +52,8 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Barrier, Mutex, OnceLock};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -65,13 +65,12 @@ use opentelemetry::trace::{
     TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingResult, SdkTracerProvider,
-    ShouldSample, SpanData, SpanExporter,
-};
+use opentelemetry_sdk::trace::{Sampler, SamplingResult, SdkTracerProvider, ShouldSample};
 use opentelemetry_sdk::Resource;
 use traced::traced;
+
+mod common;
+use common::{batch_provider, CountingSink};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// Calls run under one root span.
@@ -82,43 +81,6 @@ const THREADS: usize = 4;
 // ---------------------------------------------------------------------------------------
 // The exporter and the pipelines
 // ---------------------------------------------------------------------------------------
-
-/// Discards spans, counting them.
-#[derive(Debug, Clone, Default)]
-struct CountingSink(Arc<AtomicU64>);
-
-impl CountingSink {
-    fn count(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl SpanExporter for CountingSink {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-/// An SDK provider exporting through a batch processor whose queue holds `queue` spans.
-fn batch_provider(
-    sampler: impl ShouldSample + 'static,
-    queue: usize,
-) -> (SdkTracerProvider, CountingSink) {
-    let sink = CountingSink::default();
-    let processor = BatchSpanProcessor::builder(sink.clone())
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(queue)
-                .build(),
-        )
-        .build();
-    let provider = SdkTracerProvider::builder()
-        .with_sampler(sampler)
-        .with_span_processor(processor)
-        .build();
-    (provider, sink)
-}
 
 fn sampler(sampled: bool) -> Sampler {
     if sampled {

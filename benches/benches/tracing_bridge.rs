@@ -16,27 +16,15 @@
 //! exporter that discards spans and counts them.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
-};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing::Dispatch;
+
+mod common;
+use common::{batch_provider, CountingSink};
 use tracing_subscriber::layer::SubscriberExt as _;
-
-#[derive(Debug, Clone, Default)]
-struct CountingSink(Arc<AtomicU64>);
-
-impl SpanExporter for CountingSink {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Subscriber {
@@ -117,16 +105,9 @@ fn pipeline(subscriber: Subscriber, queue: usize) -> Pipeline {
             }
         }
         Subscriber::TracingOpenTelemetry => {
-            let processor = BatchSpanProcessor::builder(CountingSink::default())
-                .with_batch_config(
-                    BatchConfigBuilder::default()
-                        .with_max_queue_size(queue)
-                        .build(),
-                )
-                .build();
-            let provider = SdkTracerProvider::builder()
-                .with_span_processor(processor)
-                .build();
+            // The SDK's default sampler, as tracing-opentelemetry users have it.
+            let (provider, _) =
+                batch_provider(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)), queue);
             let tracer = provider.tracer("bench");
             Pipeline {
                 dispatch: Dispatch::new(
