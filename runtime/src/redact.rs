@@ -444,38 +444,9 @@ impl Policy {
             span.span_id(),
             crate::export::file_safe(key)
         );
-        #[cfg(feature = "object-store")]
-        if let Some(store) = &self.blob_store {
-            let (kept, original) = limit(text.clone(), self.max_bytes);
-            let url = store.offer(&name, text);
-            let mut attributes = vec![KeyValue::new(key, kept)];
-            if let Some(original) = original.filter(|_| !cut) {
-                attributes.push(KeyValue::new(
-                    format!("traced.truncated.{key}"),
-                    i64::try_from(original).unwrap_or(i64::MAX),
-                ));
-            }
-            if let Some(url) = url {
-                attributes.push(KeyValue::new(format!("traced.blob.{key}"), url));
-            }
-            attributes.extend(extra);
-            return attributes;
-        }
-        let blob = self.blob_dir.as_ref().and_then(|dir| {
-            let path = dir.join(&name);
-            let written =
-                std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text.as_bytes()));
-            match written {
-                Ok(()) => Some(path.display().to_string()),
-                Err(error) => {
-                    log::warn!(
-                        "traced: could not write the full {key} to {}: {error}",
-                        path.display()
-                    );
-                    None
-                }
-            }
-        });
+        // Where the whole value is kept (an object store's URL, a blob file's path), if
+        // anywhere; then the same attributes whichever it is.
+        let whole = self.keep_whole(key, &name, &text);
         let (kept, original) = limit(text, self.max_bytes);
         let mut attributes = vec![KeyValue::new(key, kept)];
         if let Some(original) = original.filter(|_| !cut) {
@@ -484,11 +455,35 @@ impl Policy {
                 i64::try_from(original).unwrap_or(i64::MAX),
             ));
         }
-        if let Some(path) = blob {
-            attributes.push(KeyValue::new(format!("traced.blob.{key}"), path));
+        if let Some(whole) = whole {
+            attributes.push(KeyValue::new(format!("traced.blob.{key}"), whole));
         }
         attributes.extend(extra);
         attributes
+    }
+
+    /// Keeps `text`, the whole value of `key`, where values past the limit go: the object
+    /// store (uploaded off this thread; its URL) or else the blob directory (its path).
+    /// `None` when neither is configured or the value could not be kept.
+    fn keep_whole(&self, key: &str, name: &str, text: &str) -> Option<String> {
+        #[cfg(feature = "object-store")]
+        if let Some(store) = &self.blob_store {
+            return store.offer(name, text.to_owned());
+        }
+        let dir = self.blob_dir.as_ref()?;
+        let path = dir.join(name);
+        let written =
+            std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text.as_bytes()));
+        match written {
+            Ok(()) => Some(path.display().to_string()),
+            Err(error) => {
+                log::warn!(
+                    "traced: could not write the full {key} to {}: {error}",
+                    path.display()
+                );
+                None
+            }
+        }
     }
 
     /// The value of a `fields(...)` or `set_attribute` attribute, made safe: masked when

@@ -117,22 +117,9 @@ impl InputObject {
         self
     }
 
-    /// Starts the next argument from its key already written as JSON (`"name":`), as
-    /// the macro writes it at compile time for an identifier (which needs no escaping).
-    pub fn key(&mut self, json_key: &'static str) -> &mut Self {
-        if self.cut {
-            return self;
-        }
-        if self.json.text_len() > 1 {
-            self.json.push_text(",");
-        }
-        self.json.push_text(json_key);
-        self.masked = self.policy.is_secret_key(name_of(json_key));
-        self
-    }
-
-    /// [`Self::key`] of argument `index` of `site`, whose verdict (a secret name or not)
-    /// the site keeps.
+    /// Starts argument `index` of `site` from its key already written as JSON
+    /// (`"name":`), as the macro writes it at compile time for an identifier (which needs
+    /// no escaping); whether it has a secret name is decided once and kept by the site.
     pub fn site_key(
         &mut self,
         site: &'static CallSite,
@@ -444,7 +431,7 @@ mod tests {
     fn a_capture_inside_a_capture_is_whole() {
         let mut input = InputObject::new();
         input.arg("outer").serialize(&CapturesWhileSerialized);
-        input.key("\"after\":").serialize("text");
+        input.arg("after").serialize("text");
         let json: serde_json::Value = serde_json::from_str(&input.finish().text).unwrap();
         assert_eq!(json["outer"], r#"{"inner":[1,2,3]}"#);
         assert_eq!(json["after"], "text");
